@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+/** Raised for a bad flag or env value; main prints its message as one line and exits 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const boolText = z
+  .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no"])])
+  .transform((v) => v === true || v === "1" || v === "true" || v === "yes");
+
+const intText = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z.strictObject({
+  host: z.string().min(1).max(255).default("127.0.0.1"),
+  port: intText(0, 65535).default(3000),
+  dataDir: z.string().min(1).default("./data"),
+  keyFile: z.string().min(1).optional(),
+  cacheEntries: intText(0, 10_000_000).default(100_000),
+  durability: z.enum(["normal", "full"]).default("normal"),
+  allowReset: boolText.default(false),
+  bodyLimit: intText(1024, 16 * 1024 * 1024).default(64 * 1024),
+  checkpointSeconds: intText(1, 86_400).default(30),
+});
+
+export type Config = Omit<z.output<typeof configSchema>, "keyFile"> & { keyFile: string };
+
+/** flag name -> [config key, env var]; one table so --help, flags and env never drift apart. */
+const OPTIONS = {
+  host: ["host", "PRIVATA_HOST", "address to listen on (loopback by default)"],
+  port: ["port", "PRIVATA_PORT", "TCP port, 0 picks a free one"],
+  "data-dir": ["dataDir", "PRIVATA_DATA_DIR", "directory holding identity.db and clinical.db"],
+  "key-file": ["keyFile", "PRIVATA_LINK_KEY_FILE", "link key file (default <data-dir>/link.key)"],
+  "cache-entries": ["cacheEntries", "PRIVATA_CACHE_ENTRIES", "max records in the response cache (0 disables)"],
+  durability: ["durability", "PRIVATA_DURABILITY", "normal | full (synchronous=NORMAL or FULL)"],
+  "allow-reset": ["allowReset", "PRIVATA_ALLOW_RESET", "enable POST /reset (empties everything)"],
+  "body-limit": ["bodyLimit", "PRIVATA_BODY_LIMIT", "max request body in bytes (default 65536)"],
+  "checkpoint-seconds": ["checkpointSeconds", "PRIVATA_CHECKPOINT_SECONDS", "WAL checkpoint interval"],
+} as const;
+
+export const HELP = `privata — a records server for health data
+
+Usage: privata [options]
+
+Options (flags win over environment variables):
+${Object.entries(OPTIONS)
+  .map(([flag, [, env, text]]) => `  --${flag.padEnd(20)} ${env.padEnd(28)} ${text}`)
+  .join("\n")}
+  --help                                                 show this text
+`;
+
+export type ParsedArgs = { help: true } | { help: false; config: Config };
+
+export function parseConfig(argv: string[], env: Record<string, string | undefined>): ParsedArgs {
+  const options = Object.fromEntries([
+    ...Object.keys(OPTIONS).map((flag) => [flag, { type: flag === "allow-reset" ? "boolean" : "string" }]),
+    ["help", { type: "boolean" }],
+  ]) as Record<string, { type: "string" | "boolean" }>;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+  if (values.help) return { help: true };
+
+  const raw: Record<string, unknown> = {};
+  for (const [flag, [key, envName]] of Object.entries(OPTIONS)) {
+    const value = values[flag] ?? env[envName];
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    const flag = Object.entries(OPTIONS).find(([, [k]]) => k === key)?.[0] ?? key;
+    throw new ConfigError(`invalid --${flag}: ${issue?.message ?? "bad value"}`);
+  }
+  const dataDir = resolve(parsed.data.dataDir);
+  const keyFile = resolve(parsed.data.keyFile ?? join(dataDir, "link.key"));
+  return { help: false, config: { ...parsed.data, dataDir, keyFile } };
+}

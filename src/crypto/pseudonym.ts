@@ -1,0 +1,46 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function uuidToBytes(id: string): Buffer {
+  return Buffer.from(id.replaceAll("-", ""), "hex");
+}
+
+function bytesToUuid(b: Uint8Array): string {
+  const h = Buffer.from(b).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * pseudonym = AES-256 of the 16 id bytes as one block: a keyed permutation, so it is
+ * deterministic and invertible with the link key and random-looking without it.
+ * The clinical store sees only pseudonyms; record ids never reach clinical.db.
+ */
+export class Pseudonymizer {
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new Error("link key must be 32 bytes");
+  }
+
+  pseudonym(id: string): Uint8Array {
+    if (!UUID_RE.test(id)) throw new Error("not a uuid");
+    const c = createCipheriv("aes-256-ecb", this.key, null).setAutoPadding(false);
+    return new Uint8Array(Buffer.concat([c.update(uuidToBytes(id)), c.final()]));
+  }
+
+  recordId(pseudonym: Uint8Array): string {
+    const d = createDecipheriv("aes-256-ecb", this.key, null).setAutoPadding(false);
+    return bytesToUuid(Buffer.concat([d.update(pseudonym), d.final()]));
+  }
+}
+
+/**
+ * A de-identified clinical half gets a fresh random pseudonym: unlike the keyed one it is
+ * derived from nothing, so not even the link key ties it back to the erased record.
+ */
+export function randomPseudonym(): Uint8Array {
+  return new Uint8Array(randomBytes(16));
+}
+
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}

@@ -1,0 +1,126 @@
+import type { Database, Statement } from "bun:sqlite";
+import type { ModelDef } from "../models/types.ts";
+import type { Fields } from "../models/schema.ts";
+import { Columns, type SqlValue } from "./columns.ts";
+import { ident, openStore, type Durability } from "./sqlite.ts";
+
+export type IdentityRow = { id: string; createdAt: string; updatedAt: string; fields: Fields };
+export type Filter = Record<string, string>;
+
+/** identity.db, one model's table: who the person is (identity + metadata), keyed by record id. */
+export class IdentityTable {
+  readonly cols: Columns;
+  private readonly t: string;
+  private readonly insertStmt: Statement;
+  private readonly updateStmt: Statement;
+  private readonly getStmt: Statement<Record<string, unknown>>;
+  private readonly deleteStmt: Statement;
+  private readonly countStmt: Statement<{ n: number }>;
+  /** one prepared statement per filter shape, built on first use and kept (bounded: 2^indexed). */
+  private readonly listStmts = new Map<string, Statement<Record<string, unknown>>>();
+
+  constructor(
+    private readonly db: Database,
+    model: ModelDef,
+  ) {
+    this.cols = new Columns(model, ["identity", "metadata"]);
+    this.t = ident(model.name);
+    const names = this.cols.names;
+    // WITHOUT ROWID keyed by the UUIDv7 id: the primary key is the keyset pagination order.
+    db.run(`CREATE TABLE IF NOT EXISTS ${this.t} (id TEXT PRIMARY KEY, ${this.cols.ddl()},
+      createdAt TEXT NOT NULL, updatedAt TEXT NOT NULL) WITHOUT ROWID`);
+    for (const f of this.cols.indexed) {
+      db.run(`CREATE INDEX IF NOT EXISTS "${model.name}_${f}" ON ${this.t} ("${f}", id)`);
+    }
+    const all = ["id", ...names, "createdAt", "updatedAt"];
+    this.insertStmt = db.prepare(`INSERT INTO ${this.t} (${all.map(ident).join(", ")}) VALUES (${all.map((n) => "$" + n).join(", ")})`);
+    this.updateStmt = db.prepare(
+      `UPDATE ${this.t} SET ${[...names, "updatedAt"].map((n) => `"${n}" = $${n}`).join(", ")} WHERE id = $id`,
+    );
+    this.getStmt = db.prepare(`SELECT * FROM ${this.t} WHERE id = ?`);
+    this.deleteStmt = db.prepare(`DELETE FROM ${this.t} WHERE id = ?`);
+    this.countStmt = db.prepare(`SELECT count(*) AS n FROM ${this.t}`);
+  }
+
+  insert(row: IdentityRow): void {
+    this.insertStmt.run({ ...this.cols.toRow(row.fields), id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt });
+  }
+
+  update(row: IdentityRow): void {
+    this.updateStmt.run({ ...this.cols.toRow(row.fields), id: row.id, updatedAt: row.updatedAt });
+  }
+
+  get(id: string): IdentityRow | null {
+    const r = this.getStmt.get(id);
+    return r ? this.toIdentityRow(r) : null;
+  }
+
+  delete(id: string): boolean {
+    return this.deleteStmt.run(id).changes > 0;
+  }
+
+  count(): number {
+    return this.countStmt.get()?.n ?? 0;
+  }
+
+  /** One page in id order (= creation order), via the (field, id) indexes. */
+  list(filter: Filter, after: string | null, limit: number): IdentityRow[] {
+    const keys = Object.keys(filter).sort();
+    const shape = `${keys.join(",")}|${after ? "after" : ""}`;
+    let stmt = this.listStmts.get(shape);
+    if (!stmt) {
+      const where = keys.map((k) => `"${k}" = $${k}`);
+      if (after) where.push("id > $after");
+      stmt = this.db.prepare(
+        `SELECT * FROM ${this.t} ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id LIMIT $limit`,
+      );
+      this.listStmts.set(shape, stmt);
+    }
+    const params: Record<string, SqlValue> = { ...filter, limit };
+    if (after) params.after = after;
+    return stmt.all(params).map((r) => this.toIdentityRow(r));
+  }
+
+  clear(): void {
+    this.db.run(`DELETE FROM ${this.t}`);
+  }
+
+  private toIdentityRow(r: Record<string, unknown>): IdentityRow {
+    return { id: String(r.id), createdAt: String(r.createdAt), updatedAt: String(r.updatedAt), fields: this.cols.fromRow(r, {}) };
+  }
+}
+
+/** identity.db: the model tables plus a small meta table (key check value, shutdown flag). */
+export class IdentityStore {
+  readonly tables = new Map<string, IdentityTable>();
+  private readonly getMeta: Statement<{ value: string }>;
+  private readonly putMeta: Statement;
+
+  constructor(
+    readonly db: Database,
+    models: readonly ModelDef[],
+  ) {
+    db.run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+    this.getMeta = db.prepare("SELECT value FROM meta WHERE key = ?");
+    this.putMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    for (const m of models) this.tables.set(m.name, new IdentityTable(db, m));
+  }
+
+  static open(path: string, durability: Durability, models: readonly ModelDef[]): IdentityStore {
+    return new IdentityStore(openStore(path, durability), models);
+  }
+
+  table(name: string): IdentityTable {
+    const t = this.tables.get(name);
+    if (!t) throw new Error(`no identity table ${name}`);
+    return t;
+  }
+
+  meta(key: string): string | null {
+    return this.getMeta.get(key)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.putMeta.run(key, value);
+  }
+}

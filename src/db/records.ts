@@ -1,0 +1,135 @@
+import type { ModelDef } from "../models/types.ts";
+import { withDefaults, type ApiRecord, type Fields } from "../models/schema.ts";
+import { randomPseudonym, type Pseudonymizer } from "../crypto/pseudonym.ts";
+import type { Filter, IdentityRow, IdentityTable } from "./identity.ts";
+import type { ClinicalTable } from "./clinical.ts";
+
+export type Page = { items: ApiRecord[]; next: string | null };
+
+/**
+ * One model across both stores. The two files cannot commit atomically together, so every
+ * write is ordered so that a crash between the two commits never leaves half a record
+ * visible: the only possible leftover is a clinical half without identity, which is
+ * invisible (reads start from identity) and removed by startup reconciliation.
+ */
+export class RecordStore {
+  constructor(
+    readonly model: ModelDef,
+    private readonly identity: IdentityTable,
+    private readonly clinical: ClinicalTable,
+    private readonly pseudo: Pseudonymizer,
+  ) {}
+
+  create(input: Fields): ApiRecord {
+    const id = Bun.randomUUIDv7();
+    const now = new Date().toISOString();
+    const fields = withDefaults(this.model, input);
+    const p = this.pseudo.pseudonym(id);
+    // Order matters: clinical half first, identity half second, answer last.
+    this.clinical.insert(p, fields);
+    try {
+      this.identity.insert({ id, createdAt: now, updatedAt: now, fields });
+    } catch (err) {
+      this.clinical.delete(p); // best effort; reconciliation removes it if this fails too
+      throw err;
+    }
+    return this.toRecord({ id, createdAt: now, updatedAt: now, fields });
+  }
+
+  get(id: string): ApiRecord | null {
+    const row = this.identity.get(id);
+    return row ? this.join(row) : null;
+  }
+
+  /** Partial update. An unacknowledged update may be partly applied; repeating it converges. */
+  update(id: string, patch: Fields): ApiRecord | null {
+    const row = this.identity.get(id);
+    if (!row) return null;
+    const current = this.join(row);
+    const fields: Fields = {};
+    for (const name of Object.keys(this.model.fields)) fields[name] = patch[name] !== undefined ? patch[name]! : current[name]!;
+    const updated: IdentityRow = { id, createdAt: row.createdAt, updatedAt: new Date().toISOString(), fields };
+    this.clinical.update(this.pseudo.pseudonym(id), fields);
+    this.identity.update(updated);
+    return this.toRecord(updated);
+  }
+
+  /**
+   * Identity half first: once it is gone the record is gone for every reader, and a crash
+   * before the clinical step leaves only an orphan that reconciliation removes (erring on
+   * the side of erasure). With `deidentify` the clinical half is kept under a random
+   * pseudonym that nothing, not even the link key, maps back to the id.
+   */
+  delete(id: string, deidentify: boolean): boolean {
+    if (!this.identity.delete(id)) return false;
+    const p = this.pseudo.pseudonym(id);
+    if (deidentify) this.clinical.deidentify(p, randomPseudonym());
+    else this.clinical.delete(p);
+    return true;
+  }
+
+  /** One page in id (creation) order; filters may name indexed fields of either store. */
+  list(filter: Filter, cursor: string | null, limit: number): Page {
+    const idFilter: Filter = {};
+    const clinFilter: Filter = {};
+    for (const [k, v] of Object.entries(filter)) {
+      (this.model.fields[k]?.class === "clinical" ? clinFilter : idFilter)[k] = v;
+    }
+    let rows: IdentityRow[];
+    if (Object.keys(clinFilter).length === 0) {
+      rows = this.identity.list(idFilter, cursor, limit + 1);
+    } else {
+      // Join across the stores: matching pseudonyms from the clinical index, mapped back to
+      // ids with the link key, then walked in id order against identity. Cost is linear in
+      // the clinical matches (bounded by the index, never a table scan).
+      const ids = this.clinical
+        .matching(clinFilter)
+        .map((p) => this.pseudo.recordId(p))
+        .filter((id) => cursor === null || id > cursor)
+        .sort();
+      rows = [];
+      for (const id of ids) {
+        const row = this.identity.get(id);
+        if (row && Object.entries(idFilter).every(([k, v]) => row.fields[k] === v)) rows.push(row);
+        if (rows.length > limit) break;
+      }
+    }
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit).map((r) => this.join(r));
+    return { items, next: more ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  counts(): { identity: number; clinical: number; deidentified: number } {
+    const c = this.clinical.counts();
+    return { identity: this.identity.count(), clinical: c.total, deidentified: c.deidentified };
+  }
+
+  /** Remove clinical halves whose identity half never committed. Returns how many. */
+  reconcile(): number {
+    const orphans: Uint8Array[] = [];
+    for (const { pseudonym } of this.clinical.linked()) {
+      if (!this.identity.get(this.pseudo.recordId(pseudonym))) orphans.push(pseudonym);
+    }
+    for (const p of orphans) this.clinical.delete(p);
+    return orphans.length;
+  }
+
+  clear(): void {
+    this.identity.clear();
+    this.clinical.clear();
+  }
+
+  private join(row: IdentityRow): ApiRecord {
+    const clinical = this.clinical.get(this.pseudo.pseudonym(row.id));
+    return this.toRecord({ ...row, fields: { ...withDefaults(this.model, {}), ...clinical, ...row.fields } });
+  }
+
+  /** The response shape: id, declared fields in declaration order, then timestamps. */
+  private toRecord(row: IdentityRow): ApiRecord {
+    const out: Record<string, unknown> = { id: row.id };
+    for (const name of Object.keys(this.model.fields)) out[name] = row.fields[name] ?? null;
+    out.createdAt = row.createdAt;
+    out.updatedAt = row.updatedAt;
+    return out as ApiRecord;
+  }
+}

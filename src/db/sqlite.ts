@@ -1,0 +1,37 @@
+import { Database } from "bun:sqlite";
+import { chmodSync } from "node:fs";
+
+export type Durability = "normal" | "full";
+
+/**
+ * Open one store with every PRAGMA set explicitly: Bun's build defaults differ from SQLite's
+ * (it uses synchronous=FULL in WAL), so nothing is left to a default.
+ */
+export function openStore(path: string, durability: Durability): Database {
+  const db = new Database(path, { create: true, strict: true });
+  // Health data: owner-only. SQLite gives the -wal and -shm files the main file's mode.
+  chmodSync(path, 0o600);
+  db.run("PRAGMA busy_timeout = 5000");
+  db.run("PRAGMA journal_mode = WAL");
+  // NORMAL in WAL: a commit survives a process crash; FULL also survives power loss / OS crash.
+  db.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+  db.run("PRAGMA foreign_keys = ON");
+  // Erasure is erasure: deleted content is overwritten, not left in free pages.
+  db.run("PRAGMA secure_delete = ON");
+  db.run("PRAGMA cache_size = -32768"); // 32 MiB of page cache per store
+  db.run("PRAGMA temp_store = MEMORY");
+  // Checkpoints are run by the server on a timer, off the request path, and truncate the WAL.
+  db.run("PRAGMA wal_autocheckpoint = 10000");
+  const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get();
+  if (mode?.journal_mode !== "wal") throw new Error(`${path}: could not enable WAL`);
+  return db;
+}
+
+export function checkpoint(db: Database): void {
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+/** Quote an identifier that was validated at model declaration time. */
+export function ident(name: string): string {
+  return `"${name}"`;
+}

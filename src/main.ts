@@ -1,0 +1,39 @@
+import { ConfigError, HELP, parseConfig } from "./config.ts";
+import { startServer } from "./server.ts";
+
+function fail(message: string, code: number): never {
+  // One line, no stack: a start-up failure must be readable and must never dump internals.
+  console.error(`privata: ${message}`);
+  process.exit(code);
+}
+
+let parsed;
+try {
+  parsed = parseConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message, 2);
+  throw err;
+}
+if (parsed.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+let running;
+try {
+  running = startServer(parsed.config);
+} catch (err) {
+  fail((err as Error).message.split("\n")[0] ?? "cannot start", 1);
+}
+const { config } = parsed;
+if (running.reconciled > 0) console.error(`privata: removed ${running.reconciled} orphaned clinical half(s) left by an unclean stop`);
+console.error(`privata: listening on ${running.url} (data dir ${config.dataDir}, durability ${config.durability})`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    running.shutdown().then(
+      () => process.exit(0),
+      () => fail("error during shutdown", 1),
+    );
+  });
+}

@@ -1,0 +1,34 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "./errors.ts";
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** 415 for a body that is not declared JSON, 400 for no body at all. */
+export const requireJson: MiddlewareHandler = async function requireJson(c, next) {
+  const type = c.req.header("content-type") ?? "";
+  if (!JSON_TYPE.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", "the request body must be application/json");
+  }
+  if (c.req.raw.body === null || c.req.header("content-length") === "0") {
+    throw new ApiError(400, "empty_body", "the request body is empty; send a JSON object");
+  }
+  await next();
+};
+
+/** Bodies over the cap get a 413 before they are read in full. */
+export function limitBody(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `the request body exceeds ${maxSize} bytes`);
+    },
+  });
+}
+
+/** Registered after a path's real routes: any other method gets 405 with Allow. */
+export function methodNotAllowed(allow: string): MiddlewareHandler {
+  return async function methodNotAllowed() {
+    throw new ApiError(405, "method_not_allowed", "method not allowed on this path", undefined, { Allow: allow });
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import type { FieldDef, ModelDef } from "./types.ts";
+
+/** A record as the API returns it: flat, with server-owned fields. */
+export type RecordValue = string | string[] | null;
+export type Fields = Record<string, RecordValue>;
+export type ApiRecord = { id: string; createdAt: string; updatedAt: string } & Fields;
+
+function fieldSchema(def: FieldDef): z.ZodType {
+  if (def.type === "string[]") {
+    return z.array(z.string().max(def.maxItemLength)).max(def.maxItems);
+  }
+  const base = def.type === "email" ? z.email().max(def.max) : z.string().min(def.min ?? 0).max(def.max);
+  return base;
+}
+
+/** Optional scalar fields without a default may be cleared with null. */
+function clearable(def: FieldDef): boolean {
+  return !def.required && def.type !== "string[]" && def.default === undefined;
+}
+
+/** What a client may send on create: strict (an unknown field is an error, never dropped). */
+export function createSchema(model: ModelDef) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, def] of Object.entries(model.fields)) {
+    const s = fieldSchema(def);
+    shape[name] = (clearable(def) ? s.nullable() : s).optional();
+    if (def.required) shape[name] = s;
+  }
+  return z.strictObject(shape);
+}
+
+/** Update is a strict partial; an empty object is refused because it would change nothing. */
+export function updateSchema(model: ModelDef) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, def] of Object.entries(model.fields)) {
+    const s = fieldSchema(def);
+    shape[name] = (clearable(def) ? s.nullable() : s).optional();
+  }
+  return z
+    .strictObject(shape)
+    .refine((v) => Object.keys(v).length > 0, { message: "at least one field is required" });
+}
+
+/** List query: limit, cursor and one optional equality filter per indexed field. */
+export function listQuerySchema(model: ModelDef, maxLimit: number) {
+  const shape: Record<string, z.ZodType> = {
+    limit: z.coerce.number().int().min(1).max(maxLimit).optional(),
+    cursor: z.uuid().optional(),
+  };
+  for (const [name, def] of Object.entries(model.fields)) {
+    if (def.indexed && def.type !== "string[]") shape[name] = z.string().max(def.max).optional();
+  }
+  return z.strictObject(shape);
+}
+
+/** Fill defaults and absent optional fields so every stored record has every column. */
+export function withDefaults(model: ModelDef, input: Fields): Fields {
+  const out: Fields = {};
+  for (const [name, def] of Object.entries(model.fields)) {
+    const v = input[name];
+    if (v !== undefined) out[name] = v;
+    else if (def.type === "string[]") out[name] = [];
+    else out[name] = def.default ?? null;
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { Hono, type Context } from "hono";
+import { zValidator } from "@hono/zod-validator";
+import { z } from "zod";
+import type { ModelDef } from "../models/types.ts";
+import { createSchema, listQuerySchema, updateSchema, type ApiRecord, type Fields } from "../models/schema.ts";
+import type { RecordStore } from "../db/records.ts";
+import type { LruCache } from "../cache/lru.ts";
+import { notFound, validationError } from "../errors.ts";
+import { limitBody, methodNotAllowed, requireJson } from "../middleware.ts";
+
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 500;
+
+export interface RecordDeps {
+  records: RecordStore;
+  cache: LruCache;
+  bodyLimit: number;
+  /** called after an erasure commits, so erased values leave the WAL before we answer */
+  afterErase: () => void;
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
+const encoder = new TextEncoder();
+
+// A malformed id is a record that does not exist: 404, never a validation detail.
+const idParam = z.object({ id: z.uuid().transform((s) => s.toLowerCase()) });
+const deleteQuery = z.strictObject({ gdprCompliant: z.enum(["true", "false"]).optional() });
+
+/** zod-validator hook: a failed parse becomes our 400 (or a 404 for ids). */
+function onInvalid(what: string) {
+  return (result: { success: boolean; error?: z.core.$ZodError }) => {
+    if (!result.success) throw what === "id" ? notFound() : validationError(result.error!, what);
+  };
+}
+
+/** The routes of one model, derived from its declaration; mounted at /api/<model.name>. */
+export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
+  const { records, cache } = deps;
+  const key = (id: string) => `${model.name}/${id}`;
+  const body = [requireJson, limitBody(deps.bodyLimit)] as const;
+  const id = zValidator("param", idParam, onInvalid("id"));
+
+  /** Encode once; the same bytes answer this request and later cache hits. */
+  function respond(c: Context, rec: ApiRecord, status: 200 | 201, extra?: Record<string, string>) {
+    const bytes = encoder.encode(JSON.stringify(rec));
+    cache.set(key(rec.id), bytes);
+    return c.body(bytes, status, { ...JSON_HEADERS, ...extra });
+  }
+
+  const app = new Hono();
+
+  app.post("/", ...body, zValidator("json", createSchema(model), onInvalid("body")), (c) => {
+    const rec = records.create(c.req.valid("json") as Fields);
+    return respond(c, rec, 201, { Location: `/api/${model.name}/${rec.id}` });
+  });
+
+  app.get("/", zValidator("query", listQuerySchema(model, MAX_PAGE), onInvalid("query")), (c) => {
+    const { limit, cursor, ...filter } = c.req.valid("query") as Record<string, string | number | undefined>;
+    const page = records.list(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
+    if (page.next) {
+      const url = new URL(c.req.url);
+      url.searchParams.set("cursor", page.next);
+      c.header("Link", `<${url.pathname}${url.search}>; rel="next"`);
+    }
+    return c.json(page.items);
+  });
+
+  app.get("/:id", id, (c) => {
+    const { id } = c.req.valid("param");
+    const hit = cache.lookup(key(id));
+    if (hit) return c.body(hit, 200, { ...JSON_HEADERS, "X-Cache-Hit": "true" });
+    const rec = records.get(id);
+    if (!rec) throw notFound();
+    return respond(c, rec, 200, { "X-Cache-Hit": "false" });
+  });
+
+  // PUT and PATCH are both partial updates (the seed's clients use PUT).
+  for (const method of ["put", "patch"] as const) {
+    app[method]("/:id", id, ...body, zValidator("json", updateSchema(model), onInvalid("body")), (c) => {
+      const { id } = c.req.valid("param");
+      // Invalidate before writing: even a write that fails halfway never leaves a stale hit.
+      cache.delete(key(id));
+      const rec = records.update(id, c.req.valid("json") as Fields);
+      if (!rec) throw notFound();
+      return respond(c, rec, 200);
+    });
+  }
+
+  app.delete("/:id", id, zValidator("query", deleteQuery, onInvalid("query")), (c) => {
+    const { id } = c.req.valid("param");
+    cache.delete(key(id));
+    if (!records.delete(id, c.req.valid("query").gdprCompliant === "true")) throw notFound();
+    deps.afterErase();
+    return c.body(null, 204);
+  });
+
+  app.all("/", methodNotAllowed("GET, POST"));
+  app.all("/:id", methodNotAllowed("GET, PUT, PATCH, DELETE"));
+  return app;
+}

@@ -1,0 +1,53 @@
+import { Hono } from "hono";
+import type { Stores } from "../db/stores.ts";
+import type { LruCache } from "../cache/lru.ts";
+import { notFound } from "../errors.ts";
+
+export interface SystemDeps {
+  stores: Stores;
+  cache: LruCache;
+  allowReset: boolean;
+  durability: string;
+  startedAt: number;
+}
+
+/** /health, /stats and the opt-in /reset. */
+export function systemRoutes(deps: SystemDeps): Hono {
+  const { stores, cache } = deps;
+  const app = new Hono();
+  const uptime = () => Math.round((Date.now() - deps.startedAt) / 1000);
+
+  app.get("/health", (c) => {
+    try {
+      stores.ping();
+      return c.json({ status: "ok", stores: { identity: "ok", clinical: "ok" }, uptimeSeconds: uptime() });
+    } catch {
+      return c.json(
+        { status: "unavailable", error: { code: "store_unavailable", message: "a store cannot be read" } },
+        503,
+      );
+    }
+  });
+
+  app.get("/stats", (c) => {
+    const counts = stores.counts();
+    return c.json({
+      cache: cache.stats(),
+      database: counts,
+      durability: deps.durability,
+      reconciledAtStartup: stores.reconciled,
+      uptimeSeconds: uptime(),
+    });
+  });
+
+  app.post("/reset", (c) => {
+    // Without --allow-reset the route does not exist for clients: 404, not 403.
+    if (!deps.allowReset) throw notFound();
+    stores.reset();
+    cache.clear();
+    cache.resetCounters();
+    return c.json({ status: "reset" });
+  });
+
+  return app;
+}
