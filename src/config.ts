@@ -48,7 +48,7 @@ Options (flags win over environment variables):
 ${Object.entries(OPTIONS)
   .map(([flag, [, env, text]]) => `  --${flag.padEnd(20)} ${env.padEnd(28)} ${text}`)
   .join("\n")}
-  --help                                                 show this text
+  --${"help".padEnd(20)} ${"".padEnd(28)} show this text
 `;
 
 export type ParsedArgs = { help: true } | { help: false; config: Config };

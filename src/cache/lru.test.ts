@@ -1,0 +1,55 @@
+import { describe, expect, test } from "bun:test";
+import { LruCache } from "./lru.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe("LruCache", () => {
+  test("counts every lookup exactly once, as a hit or a miss", () => {
+    const c = new LruCache(10);
+    expect(c.lookup("a")).toBeUndefined();
+    c.set("a", bytes("1"));
+    expect(c.lookup("a")).toEqual(bytes("1"));
+    expect(c.lookup("a")).toEqual(bytes("1"));
+    expect(c.lookup("b")).toBeUndefined();
+    expect(c.stats()).toEqual({ hits: 2, misses: 2, hitRate: 0.5, size: 1, capacity: 10 });
+  });
+
+  test("is bounded and evicts the least recently used entry", () => {
+    const c = new LruCache(2);
+    c.set("a", bytes("a"));
+    c.set("b", bytes("b"));
+    c.lookup("a"); // a is now more recent than b
+    c.set("c", bytes("c"));
+    expect(c.size).toBe(2);
+    expect(c.lookup("b")).toBeUndefined();
+    expect(c.lookup("a")).toEqual(bytes("a"));
+    expect(c.lookup("c")).toEqual(bytes("c"));
+  });
+
+  test("never grows past its capacity", () => {
+    const c = new LruCache(100);
+    for (let i = 0; i < 1000; i++) c.set(`k${i}`, bytes(String(i)));
+    expect(c.size).toBe(100);
+    expect(c.lookup("k999")).toEqual(bytes("999"));
+    expect(c.lookup("k0")).toBeUndefined();
+  });
+
+  test("capacity 0 disables caching", () => {
+    const c = new LruCache(0);
+    c.set("a", bytes("a"));
+    expect(c.size).toBe(0);
+    expect(c.lookup("a")).toBeUndefined();
+  });
+
+  test("delete, clear and resetCounters", () => {
+    const c = new LruCache(5);
+    c.set("a", bytes("a"));
+    c.set("b", bytes("b"));
+    c.delete("a");
+    expect(c.lookup("a")).toBeUndefined();
+    c.clear();
+    expect(c.size).toBe(0);
+    c.resetCounters();
+    expect(c.stats().hits + c.stats().misses).toBe(0);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, test } from "bun:test";
+import { join, resolve } from "node:path";
+import { ConfigError, parseConfig } from "./config.ts";
+
+function config(argv: string[], env: Record<string, string> = {}) {
+  const r = parseConfig(argv, env);
+  if (r.help) throw new Error("unexpected help");
+  return r.config;
+}
+
+describe("parseConfig", () => {
+  test("defaults", () => {
+    const c = config([]);
+    expect(c).toMatchObject({ host: "127.0.0.1", port: 3000, cacheEntries: 100_000, durability: "normal", allowReset: false, bodyLimit: 65536 });
+    expect(c.dataDir).toBe(resolve("./data"));
+    expect(c.keyFile).toBe(join(resolve("./data"), "link.key"));
+  });
+
+  test("env vars configure, flags win over env", () => {
+    const env = { PRIVATA_PORT: "4000", PRIVATA_DATA_DIR: "/tmp/a", PRIVATA_DURABILITY: "full", PRIVATA_ALLOW_RESET: "true", PRIVATA_LINK_KEY_FILE: "/tmp/k.key" };
+    expect(config([], env)).toMatchObject({ port: 4000, dataDir: "/tmp/a", durability: "full", allowReset: true, keyFile: "/tmp/k.key" });
+    expect(config(["--port", "5000", "--data-dir", "/tmp/b", "--durability", "normal"], env)).toMatchObject({ port: 5000, dataDir: "/tmp/b", durability: "normal" });
+  });
+
+  test("flags", () => {
+    const c = config(["--host", "::1", "--key-file", "/k", "--cache-entries", "0", "--allow-reset", "--body-limit", "2048"]);
+    expect(c).toMatchObject({ host: "::1", keyFile: "/k", cacheEntries: 0, allowReset: true, bodyLimit: 2048 });
+  });
+
+  test("--help", () => {
+    expect(parseConfig(["--help"], {})).toEqual({ help: true });
+  });
+
+  test.each([
+    [["--port", "abc"], "--port"],
+    [["--port", "70000"], "--port"],
+    [["--durability", "fast"], "--durability"],
+    [["--cache-entries", "-1"], "--cache-entries"],
+    [["--bogus"], "bogus"],
+    [["positional"], "positional"],
+  ])("bad value %p is one clear ConfigError", (argv, mention) => {
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError);
+    try {
+      parseConfig(argv, {});
+    } catch (err) {
+      expect((err as Error).message).toContain(mention);
+      expect((err as Error).message).not.toContain("\n");
+    }
+  });
+
+  test("bad env values are refused too", () => {
+    expect(() => parseConfig([], { PRIVATA_PORT: "x" })).toThrow(ConfigError);
+    expect(() => parseConfig([], { PRIVATA_ALLOW_RESET: "maybe" })).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { createApp } from "../src/app.ts";
+import { Stores } from "../src/db/stores.ts";
+import { LruCache } from "../src/cache/lru.ts";
+import { MODELS } from "../src/models/registry.ts";
+import type { ModelDef } from "../src/models/types.ts";
+
+export function tempDir(prefix = "privata-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TestApp {
+  app: Hono;
+  stores: Stores;
+  cache: LruCache;
+  dataDir: string;
+  keyFile: string;
+  /** app.request() with a JSON body when given */
+  req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
+  close: () => void;
+}
+
+/** A real app on real SQLite files in a fresh temp data dir; no sockets. */
+export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; bodyLimit?: number } = {}): TestApp {
+  const dataDir = opts.dataDir ?? tempDir();
+  const keyFile = opts.keyFile ?? join(dataDir, "link.key");
+  const models = opts.models ?? MODELS;
+  const stores = Stores.open({ dataDir, keyFile, durability: "normal", models });
+  const cache = new LruCache(opts.cacheEntries ?? 1000);
+  const app = createApp({
+    stores, cache, models,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    allowReset: opts.allowReset ?? false,
+    durability: "normal",
+  });
+  const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    Promise.resolve(
+      app.request(path, {
+        method,
+        headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      }),
+    );
+  return { app, stores, cache, dataDir, keyFile, req, close: () => stores.close() };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+let counter = 0;
+/** A valid users body with distinctive values (unique per call). */
+export function userBody(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const n = `${Date.now().toString(36)}${(counter++).toString(36)}`;
+  return {
+    firstName: `Firstname${n}`,
+    lastName: `Lastname${n}`,
+    email: `person${n}@example.org`,
+    accountType: "premium",
+    diagnosis: `Diagnosis${n}`,
+    medications: [`Medication${n}a`, `Medication${n}b`],
+    ...over,
+  };
+}
