@@ -6,12 +6,18 @@ export type RecordValue = string | string[] | null;
 export type Fields = Record<string, RecordValue>;
 export type ApiRecord = { id: string; createdAt: string; updatedAt: string } & Fields;
 
+/**
+ * Lone UTF-16 surrogates cannot be stored as UTF-8: SQLite would hand back U+FFFD, and a read
+ * would no longer return exactly what was acknowledged. Refuse them up front.
+ */
+function text(max: number, min = 0) {
+  return z.string().min(min).max(max).refine((s) => s.isWellFormed(), { message: "must be well-formed Unicode" });
+}
+
 function fieldSchema(def: FieldDef): z.ZodType {
-  if (def.type === "string[]") {
-    return z.array(z.string().max(def.maxItemLength)).max(def.maxItems);
-  }
-  const base = def.type === "email" ? z.email().max(def.max) : z.string().min(def.min ?? 0).max(def.max);
-  return base;
+  if (def.type === "string[]") return z.array(text(def.maxItemLength)).max(def.maxItems);
+  if (def.type === "email") return z.email().max(def.max);
+  return text(def.max, def.min);
 }
 
 /** Optional scalar fields without a default may be cleared with null. */
@@ -49,7 +55,7 @@ export function listQuerySchema(model: ModelDef, maxLimit: number) {
     cursor: z.uuid().optional(),
   };
   for (const [name, def] of Object.entries(model.fields)) {
-    if (def.indexed && def.type !== "string[]") shape[name] = z.string().max(def.max).optional();
+    if (def.indexed && def.type !== "string[]") shape[name] = text(def.max).optional();
   }
   return z.strictObject(shape);
 }
