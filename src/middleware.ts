@@ -2,12 +2,14 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "./errors.ts";
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+// Must agree exactly with the media types Hono's json validator reads (it ignores the body of
+// any other type and validates {} instead), so the same parsing and pattern are used here.
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/;
 
 /** 415 for a body that is not declared JSON, 400 for no body at all. */
 export const requireJson: MiddlewareHandler = async function requireJson(c, next) {
-  const type = c.req.header("content-type") ?? "";
-  if (!JSON_TYPE.test(type)) {
+  const media = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!JSON_MEDIA_TYPE.test(media)) {
     throw new ApiError(415, "unsupported_media_type", "the request body must be application/json");
   }
   if (c.req.raw.body === null || c.req.header("content-length") === "0") {
