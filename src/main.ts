@@ -19,7 +19,19 @@ if (parsed.help) {
   process.exit(0);
 }
 
-let running;
+let running: ReturnType<typeof startServer> | undefined;
+// Handlers go in before the server starts (and before the "listening" line a supervisor may
+// wait for): a signal that arrives early must still get the clean shutdown, not the default kill.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (!running) process.exit(0);
+    running.shutdown().then(
+      () => process.exit(0),
+      () => fail("error during shutdown", 1),
+    );
+  });
+}
+
 try {
   running = startServer(parsed.config);
 } catch (err) {
@@ -29,11 +41,3 @@ const { config } = parsed;
 if (running.reconciled > 0) console.error(`privata: removed ${running.reconciled} orphaned clinical half(s) left by an unclean stop`);
 console.error(`privata: listening on ${running.url} (data dir ${config.dataDir}, durability ${config.durability})`);
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    running.shutdown().then(
-      () => process.exit(0),
-      () => fail("error during shutdown", 1),
-    );
-  });
-}
