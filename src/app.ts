@@ -4,6 +4,7 @@ import type { ModelDef } from "./models/types.ts";
 import type { Stores } from "./db/stores.ts";
 import type { LruCache } from "./cache/lru.ts";
 import { ApiError, notFound, type ErrorBody } from "./errors.ts";
+import { IncompleteRecordError } from "./db/records.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { systemRoutes } from "./routes/system.ts";
 
@@ -34,7 +35,7 @@ export function createApp(deps: AppDeps): Hono {
         records: deps.stores.model(model.name),
         cache: deps.cache,
         bodyLimit: deps.bodyLimit,
-        afterErase: () => deps.stores.checkpoint(),
+        purgeWal: () => deps.stores.checkpoint(),
       }),
     );
   }
@@ -45,6 +46,11 @@ export function createApp(deps: AppDeps): Hono {
   // logged by class name only (never a message or stack that could carry PHI) and answer 500.
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
+    if (err instanceof IncompleteRecordError) {
+      // Not the client's fault and not a bug in the request: the two stores disagree.
+      console.error("privata: a record's clinical half is missing; check the data dir");
+      return c.json({ error: { code: "record_incomplete", message: err.message } } satisfies ErrorBody, 503);
+    }
     if (err instanceof HTTPException) {
       const body: ErrorBody = { error: { code: codeFor(err), message: err.message || "bad request" } };
       return c.json(body, err.status);

@@ -48,6 +48,17 @@ describe("parseConfig", () => {
     }
   });
 
+  test.each([[["--port", " "]], [["--port="]], [["--port", "0x50"]], [["--cache-entries", "\t"]], [["--port", "80.5"]]])(
+    "blank or non-decimal %p is refused, never a silent default",
+    (argv) => {
+      expect(() => parseConfig(argv, { PRIVATA_PORT: "4000" })).toThrow(ConfigError);
+    },
+  );
+
+  test("an empty env var counts as unset", () => {
+    expect(config([], { PRIVATA_PORT: "" }).port).toBe(3000);
+  });
+
   test("bad env values are refused too", () => {
     expect(() => parseConfig([], { PRIVATA_PORT: "x" })).toThrow(ConfigError);
     expect(() => parseConfig([], { PRIVATA_ALLOW_RESET: "maybe" })).toThrow(ConfigError);

@@ -11,7 +11,9 @@ const boolText = z
   .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no"])])
   .transform((v) => v === true || v === "1" || v === "true" || v === "yes");
 
-const intText = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Decimal digits only: " " or "0x50" must not quietly become a port.
+const intText = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, "expected a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 
 export const configSchema = z.strictObject({
   host: z.string().min(1).max(255).default("127.0.0.1"),
@@ -19,10 +21,11 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default("./data"),
   keyFile: z.string().min(1).optional(),
   cacheEntries: intText(0, 10_000_000).default(100_000),
+  cacheBytes: intText(0, 64 * 1024 ** 3).default(64 * 1024 * 1024),
   durability: z.enum(["normal", "full"]).default("normal"),
   allowReset: boolText.default(false),
   bodyLimit: intText(1024, 16 * 1024 * 1024).default(64 * 1024),
-  checkpointSeconds: intText(1, 86_400).default(30),
+  checkpointSeconds: intText(1, 86_400).default(1),
 });
 
 export type Config = Omit<z.output<typeof configSchema>, "keyFile"> & { keyFile: string };
@@ -34,10 +37,11 @@ const OPTIONS = {
   "data-dir": ["dataDir", "PRIVATA_DATA_DIR", "directory holding identity.db and clinical.db"],
   "key-file": ["keyFile", "PRIVATA_LINK_KEY_FILE", "link key file (default <data-dir>/link.key)"],
   "cache-entries": ["cacheEntries", "PRIVATA_CACHE_ENTRIES", "max records in the response cache (0 disables)"],
+  "cache-bytes": ["cacheBytes", "PRIVATA_CACHE_BYTES", "max bytes of the response cache (default 64 MiB)"],
   durability: ["durability", "PRIVATA_DURABILITY", "normal | full (synchronous=NORMAL or FULL)"],
   "allow-reset": ["allowReset", "PRIVATA_ALLOW_RESET", "enable POST /reset (empties everything)"],
   "body-limit": ["bodyLimit", "PRIVATA_BODY_LIMIT", "max request body in bytes (default 65536)"],
-  "checkpoint-seconds": ["checkpointSeconds", "PRIVATA_CHECKPOINT_SECONDS", "WAL checkpoint interval"],
+  "checkpoint-seconds": ["checkpointSeconds", "PRIVATA_CHECKPOINT_SECONDS", "WAL checkpoint interval (default 1)"],
 } as const;
 
 export const HELP = `privata — a records server for health data
@@ -68,8 +72,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
 
   const raw: Record<string, unknown> = {};
   for (const [flag, [key, envName]] of Object.entries(OPTIONS)) {
-    const value = values[flag] ?? env[envName];
-    if (value !== undefined && value !== "") raw[key] = value;
+    // An empty env var counts as unset; an empty flag (--port=) is a mistake and is refused.
+    const fromEnv = env[envName] === "" ? undefined : env[envName];
+    const value = values[flag] ?? fromEnv;
+    if (value !== undefined) raw[key] = value;
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

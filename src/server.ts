@@ -14,7 +14,7 @@ export interface Running {
 /** Open the stores and listen. Shared by main.ts and tests that need real sockets. */
 export function startServer(config: Config): Running {
   const stores = Stores.open({ ...config, models: MODELS });
-  const cache = new LruCache(config.cacheEntries);
+  const cache = new LruCache(config.cacheEntries, config.cacheBytes);
   const app = createApp({ stores, cache, models: MODELS, ...config });
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -31,7 +31,14 @@ export function startServer(config: Config): Running {
     throw err;
   }
   // WAL checkpoints run on a timer, off the request path, so the WAL stays bounded.
-  const timer = setInterval(() => stores.checkpoint(), config.checkpointSeconds * 1000);
+  const timer = setInterval(() => {
+    try {
+      stores.checkpoint();
+    } catch (err) {
+      // a failed checkpoint is retried on the next tick; never crash the server for it
+      console.error(`privata: WAL checkpoint failed (${(err as Error).name})`);
+    }
+  }, config.checkpointSeconds * 1000);
   let stopping: Promise<void> | null = null;
   const shutdown = () =>
     (stopping ??= (async () => {

@@ -11,7 +11,7 @@ describe("LruCache", () => {
     expect(c.lookup("a")).toEqual(bytes("1"));
     expect(c.lookup("a")).toEqual(bytes("1"));
     expect(c.lookup("b")).toBeUndefined();
-    expect(c.stats()).toEqual({ hits: 2, misses: 2, hitRate: 0.5, size: 1, capacity: 10 });
+    expect(c.stats()).toMatchObject({ hits: 2, misses: 2, hitRate: 0.5, size: 1, capacity: 10, bytes: 1 });
   });
 
   test("is bounded and evicts the least recently used entry", () => {
@@ -32,6 +32,24 @@ describe("LruCache", () => {
     expect(c.size).toBe(100);
     expect(c.lookup("k999")).toEqual(bytes("999"));
     expect(c.lookup("k0")).toBeUndefined();
+  });
+
+  test("is bounded by bytes too, and keeps its byte count exact", () => {
+    const c = new LruCache(100, 10);
+    c.set("a", bytes("aaaa"));
+    c.set("b", bytes("bbbb"));
+    expect(c.bytes).toBe(8);
+    c.set("c", bytes("cccc")); // 12 > 10: the oldest goes
+    expect(c.bytes).toBe(8);
+    expect(c.lookup("a")).toBeUndefined();
+    c.set("b", bytes("bb")); // replacing an entry adjusts the count
+    expect(c.bytes).toBe(6);
+    c.set("huge", bytes("x".repeat(11))); // larger than the whole budget: not cached
+    expect(c.lookup("huge")).toBeUndefined();
+    expect(c.bytes).toBe(6);
+    c.delete("b");
+    c.delete("c");
+    expect(c.bytes).toBe(0);
   });
 
   test("capacity 0 disables caching", () => {

@@ -5,10 +5,19 @@
  */
 export class LruCache {
   private readonly map = new Map<string, Uint8Array<ArrayBuffer>>();
+  private bytesUsed = 0;
   hits = 0;
   misses = 0;
 
-  constructor(readonly capacity: number) {}
+  /** Bounded twice: by entries and by bytes (records vary from ~300 B to tens of KiB). */
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes = Number.MAX_SAFE_INTEGER,
+  ) {}
+
+  get bytes(): number {
+    return this.bytesUsed;
+  }
 
   get size(): number {
     return this.map.size;
@@ -28,21 +37,27 @@ export class LruCache {
   }
 
   set(key: string, value: Uint8Array<ArrayBuffer>): void {
-    if (this.capacity === 0) return;
-    this.map.delete(key);
+    this.delete(key);
+    if (this.capacity === 0 || value.byteLength > this.maxBytes) return;
     this.map.set(key, value);
-    if (this.map.size > this.capacity) {
+    this.bytesUsed += value.byteLength;
+    while (this.map.size > this.capacity || this.bytesUsed > this.maxBytes) {
       const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
+      if (oldest === undefined) break;
+      this.delete(oldest);
     }
   }
 
   delete(key: string): void {
+    const v = this.map.get(key);
+    if (v === undefined) return;
     this.map.delete(key);
+    this.bytesUsed -= v.byteLength;
   }
 
   clear(): void {
     this.map.clear();
+    this.bytesUsed = 0;
   }
 
   resetCounters(): void {
@@ -50,8 +65,16 @@ export class LruCache {
     this.misses = 0;
   }
 
-  stats(): { hits: number; misses: number; hitRate: number; size: number; capacity: number } {
+  stats() {
     const total = this.hits + this.misses;
-    return { hits: this.hits, misses: this.misses, hitRate: total ? this.hits / total : 0, size: this.size, capacity: this.capacity };
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      hitRate: total ? this.hits / total : 0,
+      size: this.size,
+      capacity: this.capacity,
+      bytes: this.bytesUsed,
+      maxBytes: this.maxBytes,
+    };
   }
 }

@@ -4,6 +4,7 @@ import type { Fields } from "../models/schema.ts";
 import { Columns } from "./columns.ts";
 import { ident, openStore, type Durability } from "./sqlite.ts";
 import type { Filter } from "./identity.ts";
+import { ShapedStatements, whereEquals } from "./shapes.ts";
 
 /**
  * clinical.db, one model's table: what is medically known, keyed ONLY by pseudonym.
@@ -21,7 +22,8 @@ export class ClinicalTable {
   private readonly deidentifyStmt: Statement;
   private readonly countStmt: Statement<{ n: number; deidentified: number | null }>;
   private readonly linkedStmt: Statement<{ pseudonym: Uint8Array }>;
-  private readonly matchStmts = new Map<string, Statement<{ pseudonym: Uint8Array }>>();
+  private readonly matchStmts: ShapedStatements<{ pseudonym: Uint8Array }>;
+  private readonly countMatchStmts: ShapedStatements<{ n: number }>;
 
   constructor(
     private readonly db: Database,
@@ -39,22 +41,25 @@ export class ClinicalTable {
     }
     const all = ["pseudonym", ...names];
     this.insertStmt = db.prepare(`INSERT INTO ${this.t} (${all.map(ident).join(", ")}) VALUES (${all.map((n) => "$" + n).join(", ")})`);
-    this.updateStmt = names.length
-      ? db.prepare(`UPDATE ${this.t} SET ${names.map((n) => `"${n}" = $${n}`).join(", ")} WHERE pseudonym = $pseudonym`)
-      : db.prepare(`SELECT $pseudonym`);
+    const sets = names.length ? names.map((n) => `"${n}" = $${n}`).join(", ") : "deidentified = deidentified";
+    this.updateStmt = db.prepare(`UPDATE ${this.t} SET ${sets} WHERE pseudonym = $pseudonym AND deidentified = 0`);
     this.getStmt = db.prepare(`SELECT * FROM ${this.t} WHERE pseudonym = ? AND deidentified = 0`);
     this.deleteStmt = db.prepare(`DELETE FROM ${this.t} WHERE pseudonym = ? AND deidentified = 0`);
     this.deidentifyStmt = db.prepare(`UPDATE ${this.t} SET pseudonym = ?, deidentified = 1 WHERE pseudonym = ? AND deidentified = 0`);
     this.countStmt = db.prepare(`SELECT count(*) AS n, sum(deidentified) AS deidentified FROM ${this.t}`);
     this.linkedStmt = db.prepare(`SELECT pseudonym FROM ${this.t} WHERE deidentified = 0`);
+    const where = (shape: string[]) => [...whereEquals(shape), "deidentified = 0"].join(" AND ");
+    this.matchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) => `SELECT pseudonym FROM ${this.t} WHERE ${where(s)}`);
+    this.countMatchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) => `SELECT count(*) AS n FROM ${this.t} WHERE ${where(s)}`);
   }
 
   insert(pseudonym: Uint8Array, fields: Fields): void {
     this.insertStmt.run({ ...this.cols.toRow(fields), pseudonym });
   }
 
-  update(pseudonym: Uint8Array, fields: Fields): void {
-    this.updateStmt.run({ ...this.cols.toRow(fields), pseudonym });
+  /** False when no linked half exists under this pseudonym. */
+  update(pseudonym: Uint8Array, fields: Fields): boolean {
+    return this.updateStmt.run({ ...this.cols.toRow(fields), pseudonym }).changes > 0;
   }
 
   get(pseudonym: Uint8Array): Fields | null {
@@ -78,15 +83,18 @@ export class ClinicalTable {
 
   /** Pseudonyms of linked (not de-identified) halves matching every filter, via the index. */
   matching(filter: Filter): Uint8Array[] {
-    const keys = Object.keys(filter).sort();
-    const shape = keys.join(",");
-    let stmt = this.matchStmts.get(shape);
-    if (!stmt) {
-      const where = keys.map((k) => `"${k}" = $${k}`).join(" AND ");
-      stmt = this.db.prepare(`SELECT pseudonym FROM ${this.t} WHERE ${where} AND deidentified = 0`);
-      this.matchStmts.set(shape, stmt);
-    }
-    return stmt.all(filter).map((r) => r.pseudonym);
+    return this.matchStmts.get(Object.keys(filter)).all(filter).map((r) => r.pseudonym);
+  }
+
+  /** How many linked halves match (an index-only count, to plan a cross-store list). */
+  countMatching(filter: Filter): number {
+    return this.countMatchStmts.get(Object.keys(filter)).get(filter)?.n ?? 0;
+  }
+
+  /** The linked half under this pseudonym if it matches every filter. */
+  getMatching(pseudonym: Uint8Array, filter: Filter): Fields | null {
+    const f = this.get(pseudonym);
+    return f && Object.entries(filter).every(([k, v]) => f[k] === v) ? f : null;
   }
 
   /** Every linked half, streamed (startup reconciliation). */
@@ -99,14 +107,28 @@ export class ClinicalTable {
   }
 }
 
+/** clinical.db: the model tables plus a meta table holding only the store pair id. */
 export class ClinicalStore {
   readonly tables = new Map<string, ClinicalTable>();
+  private readonly getMeta: Statement<{ value: string }>;
+  private readonly putMeta: Statement;
 
   constructor(
     readonly db: Database,
     models: readonly ModelDef[],
   ) {
+    db.run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+    this.getMeta = db.prepare("SELECT value FROM meta WHERE key = ?");
+    this.putMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     for (const m of models) this.tables.set(m.name, new ClinicalTable(db, m));
+  }
+
+  meta(key: string): string | null {
+    return this.getMeta.get(key)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.putMeta.run(key, value);
   }
 
   static open(path: string, durability: Durability, models: readonly ModelDef[]): ClinicalStore {

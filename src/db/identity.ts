@@ -3,6 +3,7 @@ import type { ModelDef } from "../models/types.ts";
 import type { Fields } from "../models/schema.ts";
 import { Columns, type SqlValue } from "./columns.ts";
 import { ident, openStore, type Durability } from "./sqlite.ts";
+import { ShapedStatements, whereEquals } from "./shapes.ts";
 
 export type IdentityRow = { id: string; createdAt: string; updatedAt: string; fields: Fields };
 export type Filter = Record<string, string>;
@@ -16,8 +17,7 @@ export class IdentityTable {
   private readonly getStmt: Statement<Record<string, unknown>>;
   private readonly deleteStmt: Statement;
   private readonly countStmt: Statement<{ n: number }>;
-  /** one prepared statement per filter shape, built on first use and kept (bounded: 2^indexed). */
-  private readonly listStmts = new Map<string, Statement<Record<string, unknown>>>();
+  private readonly listStmts: ShapedStatements<Record<string, unknown>>;
 
   constructor(
     private readonly db: Database,
@@ -40,6 +40,11 @@ export class IdentityTable {
     this.getStmt = db.prepare(`SELECT * FROM ${this.t} WHERE id = ?`);
     this.deleteStmt = db.prepare(`DELETE FROM ${this.t} WHERE id = ?`);
     this.countStmt = db.prepare(`SELECT count(*) AS n FROM ${this.t}`);
+    this.listStmts = new ShapedStatements(db, this.cols.indexed, ["", "after"], (shape, after) => {
+      const where = whereEquals(shape);
+      if (after) where.push("id > $after");
+      return `SELECT * FROM ${this.t} ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id LIMIT $limit`;
+    });
   }
 
   insert(row: IdentityRow): void {
@@ -65,17 +70,7 @@ export class IdentityTable {
 
   /** One page in id order (= creation order), via the (field, id) indexes. */
   list(filter: Filter, after: string | null, limit: number): IdentityRow[] {
-    const keys = Object.keys(filter).sort();
-    const shape = `${keys.join(",")}|${after ? "after" : ""}`;
-    let stmt = this.listStmts.get(shape);
-    if (!stmt) {
-      const where = keys.map((k) => `"${k}" = $${k}`);
-      if (after) where.push("id > $after");
-      stmt = this.db.prepare(
-        `SELECT * FROM ${this.t} ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id LIMIT $limit`,
-      );
-      this.listStmts.set(shape, stmt);
-    }
+    const stmt = this.listStmts.get(Object.keys(filter), after ? "after" : "");
     const params: Record<string, SqlValue> = { ...filter, limit };
     if (after) params.after = after;
     return stmt.all(params).map((r) => this.toIdentityRow(r));

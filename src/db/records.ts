@@ -3,8 +3,17 @@ import { withDefaults, type ApiRecord, type Fields } from "../models/schema.ts";
 import { randomPseudonym, type Pseudonymizer } from "../crypto/pseudonym.ts";
 import type { Filter, IdentityRow, IdentityTable } from "./identity.ts";
 import type { ClinicalTable } from "./clinical.ts";
+import { listAcross, type JoinedRow } from "./list.ts";
 
 export type Page = { items: ApiRecord[]; next: string | null };
+
+/** A record whose identity half exists without its clinical half: the stores disagree. */
+export class IncompleteRecordError extends Error {
+  override name = "IncompleteRecordError";
+  constructor() {
+    super("a record's clinical half is missing: the stores are inconsistent");
+  }
+}
 
 /**
  * One model across both stores. The two files cannot commit atomically together, so every
@@ -13,12 +22,17 @@ export type Page = { items: ApiRecord[]; next: string | null };
  * invisible (reads start from identity) and removed by startup reconciliation.
  */
 export class RecordStore {
+  /** records in identity (kept in memory to plan cross-store lists without a count scan) */
+  private size: number;
+
   constructor(
     readonly model: ModelDef,
     private readonly identity: IdentityTable,
     private readonly clinical: ClinicalTable,
     private readonly pseudo: Pseudonymizer,
-  ) {}
+  ) {
+    this.size = identity.count();
+  }
 
   create(input: Fields): ApiRecord {
     const id = Bun.randomUUIDv7();
@@ -33,23 +47,24 @@ export class RecordStore {
       this.clinical.delete(p); // best effort; reconciliation removes it if this fails too
       throw err;
     }
+    this.size++;
     return this.toRecord({ id, createdAt: now, updatedAt: now, fields });
   }
 
   get(id: string): ApiRecord | null {
     const row = this.identity.get(id);
-    return row ? this.join(row) : null;
+    return row ? this.join({ row, clinical: this.clinical.get(this.pseudo.pseudonym(id)) }) : null;
   }
 
   /** Partial update. An unacknowledged update may be partly applied; repeating it converges. */
   update(id: string, patch: Fields): ApiRecord | null {
-    const row = this.identity.get(id);
-    if (!row) return null;
-    const current = this.join(row);
+    const current = this.get(id);
+    if (!current) return null;
     const fields: Fields = {};
     for (const name of Object.keys(this.model.fields)) fields[name] = patch[name] !== undefined ? patch[name]! : current[name]!;
-    const updated: IdentityRow = { id, createdAt: row.createdAt, updatedAt: new Date().toISOString(), fields };
-    this.clinical.update(this.pseudo.pseudonym(id), fields);
+    const touchesClinical = Object.keys(patch).some((k) => this.model.fields[k]?.class === "clinical");
+    if (touchesClinical && !this.clinical.update(this.pseudo.pseudonym(id), fields)) throw new IncompleteRecordError();
+    const updated: IdentityRow = { id, createdAt: current.createdAt, updatedAt: new Date().toISOString(), fields };
     this.identity.update(updated);
     return this.toRecord(updated);
   }
@@ -62,6 +77,7 @@ export class RecordStore {
    */
   delete(id: string, deidentify: boolean): boolean {
     if (!this.identity.delete(id)) return false;
+    this.size--;
     const p = this.pseudo.pseudonym(id);
     if (deidentify) this.clinical.deidentify(p, randomPseudonym());
     else this.clinical.delete(p);
@@ -75,28 +91,13 @@ export class RecordStore {
     for (const [k, v] of Object.entries(filter)) {
       (this.model.fields[k]?.class === "clinical" ? clinFilter : idFilter)[k] = v;
     }
-    let rows: IdentityRow[];
-    if (Object.keys(clinFilter).length === 0) {
-      rows = this.identity.list(idFilter, cursor, limit + 1);
-    } else {
-      // Join across the stores: matching pseudonyms from the clinical index, mapped back to
-      // ids with the link key, then walked in id order against identity. Cost is linear in
-      // the clinical matches (bounded by the index, never a table scan).
-      const ids = this.clinical
-        .matching(clinFilter)
-        .map((p) => this.pseudo.recordId(p))
-        .filter((id) => cursor === null || id > cursor)
-        .sort();
-      rows = [];
-      for (const id of ids) {
-        const row = this.identity.get(id);
-        if (row && Object.entries(idFilter).every(([k, v]) => row.fields[k] === v)) rows.push(row);
-        if (rows.length > limit) break;
-      }
-    }
-    const more = rows.length > limit;
+    // one more than the page, to know whether there is a next page
+    const rows: JoinedRow[] =
+      Object.keys(clinFilter).length === 0
+        ? this.identity.list(idFilter, cursor, limit + 1).map((row) => ({ row, clinical: this.clinical.get(this.pseudo.pseudonym(row.id)) }))
+        : listAcross({ identity: this.identity, clinical: this.clinical, pseudo: this.pseudo, size: this.size }, idFilter, clinFilter, cursor, limit + 1);
     const items = rows.slice(0, limit).map((r) => this.join(r));
-    return { items, next: more ? (items[items.length - 1]?.id ?? null) : null };
+    return { items, next: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {
@@ -117,11 +118,13 @@ export class RecordStore {
   clear(): void {
     this.identity.clear();
     this.clinical.clear();
+    this.size = 0;
   }
 
-  private join(row: IdentityRow): ApiRecord {
-    const clinical = this.clinical.get(this.pseudo.pseudonym(row.id));
-    return this.toRecord({ ...row, fields: { ...withDefaults(this.model, {}), ...clinical, ...row.fields } });
+  /** Never fill a missing clinical half with defaults: that would serve values nobody wrote. */
+  private join({ row, clinical }: JoinedRow): ApiRecord {
+    if (!clinical) throw new IncompleteRecordError();
+    return this.toRecord({ ...row, fields: { ...clinical, ...row.fields } });
   }
 
   /** The response shape: id, declared fields in declaration order, then timestamps. */

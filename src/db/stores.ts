@@ -1,11 +1,13 @@
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelDef } from "../models/types.ts";
-import { KeyError, keyCheckValue, loadLinkKey, sameCheckValue } from "../crypto/link-key.ts";
 import { Pseudonymizer } from "../crypto/pseudonym.ts";
 import { ClinicalStore } from "./clinical.ts";
 import { IdentityStore } from "./identity.ts";
+import { lockDataDir } from "./lock.ts";
 import { RecordStore } from "./records.ts";
+import { openLinkKey } from "./store-key.ts";
 import { checkpoint, type Durability } from "./sqlite.ts";
 
 export interface StoreOptions {
@@ -24,16 +26,20 @@ export class Stores {
   /** orphaned clinical halves removed at startup (after an unclean stop). */
   readonly reconciled: number;
   private closed = false;
+  private readonly inodes: [string, number][];
 
   private constructor(
     readonly identity: IdentityStore,
     readonly clinical: ClinicalStore,
     pseudo: Pseudonymizer,
     models: readonly ModelDef[],
+    private readonly unlock: () => void,
+    dataDir: string,
   ) {
     for (const m of models) {
       this.records.set(m.name, new RecordStore(m, identity.table(m.name), clinical.table(m.name), pseudo));
     }
+    this.inodes = [IDENTITY_FILE, CLINICAL_FILE].map((f) => [join(dataDir, f), statSync(join(dataDir, f)).ino]);
     // The flag is set only by a clean close: any other stop may have left orphans.
     const clean = identity.meta("clean_shutdown") === "1";
     identity.setMeta("clean_shutdown", "0");
@@ -42,24 +48,19 @@ export class Stores {
 
   static open(opts: StoreOptions): Stores {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const identity = IdentityStore.open(join(opts.dataDir, IDENTITY_FILE), opts.durability, opts.models);
-    const clinical = ClinicalStore.open(join(opts.dataDir, CLINICAL_FILE), opts.durability, opts.models);
+    const unlock = lockDataDir(opts.dataDir);
+    let identity: IdentityStore | undefined;
+    let clinical: ClinicalStore | undefined;
     try {
-      const kcv = identity.meta("key_check");
-      const hasData = kcv !== null || clinical.hasRows() || [...identity.tables.values()].some((t) => t.count() > 0);
-      // A missing key is created only for brand-new stores; a lost key must never be replaced
-      // silently, since the existing clinical halves would become unjoinable.
-      const key = loadLinkKey(opts.keyFile, !hasData);
-      if (kcv === null) {
-        if (hasData) throw new KeyError("the stores hold data but no key check value; refusing to guess the link key");
-        identity.setMeta("key_check", keyCheckValue(key));
-      } else if (!sameCheckValue(kcv, keyCheckValue(key))) {
-        throw new KeyError(`link key ${opts.keyFile} does not match these stores (key check value differs)`);
-      }
-      return new Stores(identity, clinical, new Pseudonymizer(key), opts.models);
+      identity = IdentityStore.open(join(opts.dataDir, IDENTITY_FILE), opts.durability, opts.models);
+      clinical = ClinicalStore.open(join(opts.dataDir, CLINICAL_FILE), opts.durability, opts.models);
+      const key = openLinkKey(identity, clinical, opts.keyFile);
+      pairStores(identity, clinical);
+      return new Stores(identity, clinical, new Pseudonymizer(key), opts.models, unlock, opts.dataDir);
     } catch (err) {
-      identity.db.close();
-      clinical.db.close();
+      identity?.db.close();
+      clinical?.db.close();
+      unlock();
       throw err;
     }
   }
@@ -70,16 +71,24 @@ export class Stores {
     return r;
   }
 
-  /** Fold the WAL into the main files and truncate it (bounded WAL; erased values leave the WAL). */
-  checkpoint(): void {
-    checkpoint(this.clinical.db);
-    checkpoint(this.identity.db);
+  /**
+   * Fold both WALs into the main files and truncate them: keeps the WAL bounded, and takes
+   * erased values (and the commit order of recent writes) out of the WAL files.
+   * False when a reader outside this process kept a checkpoint from completing.
+   */
+  checkpoint(): boolean {
+    const c = checkpoint(this.clinical.db);
+    const i = checkpoint(this.identity.db);
+    return c && i;
   }
 
-  /** Throws when a store cannot answer a trivial query. */
+  /** Throws when a store cannot be read or its file was removed or replaced under us. */
   ping(): void {
-    this.identity.db.query("SELECT 1").get();
-    this.clinical.db.query("SELECT 1").get();
+    this.identity.meta("clean_shutdown");
+    this.clinical.meta("pair_id");
+    for (const [path, ino] of this.inodes) {
+      if (statSync(path, { throwIfNoEntry: false })?.ino !== ino) throw new Error(`${path} was removed or replaced`);
+    }
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {
@@ -106,5 +115,25 @@ export class Stores {
     checkpoint(this.identity.db);
     this.identity.db.close();
     this.clinical.db.close();
+    this.unlock();
+  }
+}
+
+/**
+ * Both files carry the same random pair id, written when they are created together. A
+ * clinical.db that was lost, replaced, or restored from another deployment is refused at
+ * start instead of serving records whose clinical half silently went missing.
+ */
+function pairStores(identity: IdentityStore, clinical: ClinicalStore): void {
+  const a = identity.meta("pair_id");
+  const b = clinical.meta("pair_id");
+  const empty = !clinical.hasRows() && [...identity.tables.values()].every((t) => t.count() === 0);
+  if ((a === null || b === null) && empty) {
+    // brand-new pair (or a first start that stopped between the two writes below)
+    const id = a ?? b ?? randomBytes(16).toString("hex");
+    clinical.setMeta("pair_id", id);
+    identity.setMeta("pair_id", id);
+  } else if (a !== b) {
+    throw new Error("identity.db and clinical.db do not belong together (store pair id differs); restore them from the same backup");
   }
 }

@@ -11,12 +11,15 @@ export type ApiRecord = { id: string; createdAt: string; updatedAt: string } & F
  * would no longer return exactly what was acknowledged. Refuse them up front.
  */
 function text(max: number, min = 0) {
-  return z.string().min(min).max(max).refine((s) => s.isWellFormed(), { message: "must be well-formed Unicode" });
+  const s = z.string().min(min).max(max).refine((v) => v.isWellFormed(), { message: "must be well-formed Unicode" });
+  // a required text must say something: " " is not a name
+  return min > 0 ? s.refine((v) => /\S/.test(v), { message: "must not be blank" }) : s;
 }
 
 function fieldSchema(def: FieldDef): z.ZodType {
   if (def.type === "string[]") return z.array(text(def.maxItemLength)).max(def.maxItems);
-  if (def.type === "email") return z.email().max(def.max);
+  // Internationalised addresses (josé@example.de) are valid mail addresses (RFC 6531).
+  if (def.type === "email") return z.email({ pattern: z.regexes.unicodeEmail }).max(def.max);
   return text(def.max, def.min);
 }
 

@@ -5,7 +5,7 @@ import type { ModelDef } from "../models/types.ts";
 import { createSchema, listQuerySchema, updateSchema, type ApiRecord, type Fields } from "../models/schema.ts";
 import type { RecordStore } from "../db/records.ts";
 import type { LruCache } from "../cache/lru.ts";
-import { notFound, validationError } from "../errors.ts";
+import { ApiError, notFound, validationError } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson } from "../middleware.ts";
 
 export const DEFAULT_PAGE = 50;
@@ -15,8 +15,8 @@ export interface RecordDeps {
   records: RecordStore;
   cache: LruCache;
   bodyLimit: number;
-  /** called after an erasure commits, so erased values leave the WAL before we answer */
-  afterErase: () => void;
+  /** after an erasure commits: checkpoint so erased values leave the WAL; false if it could not */
+  purgeWal: () => boolean;
 }
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
@@ -90,7 +90,10 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
     const { id } = c.req.valid("param");
     cache.delete(key(id));
     if (!records.delete(id, c.req.valid("query").gdprCompliant === "true")) throw notFound();
-    deps.afterErase();
+    // Erasure is only done when the values are out of the WAL too: never a 204 before that.
+    if (!deps.purgeWal()) {
+      throw new ApiError(503, "erasure_incomplete", "the record is deleted but another process is reading the store, so its values are not yet purged from the WAL; the server retries on its checkpoint timer");
+    }
     return c.body(null, 204);
   });
 

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Stores } from "../db/stores.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { notFound } from "../errors.ts";
+import { methodNotAllowed } from "../middleware.ts";
 
 export interface SystemDeps {
   stores: Stores;
@@ -49,5 +50,9 @@ export function systemRoutes(deps: SystemDeps): Hono {
     return c.json({ status: "reset" });
   });
 
+  app.all("/health", methodNotAllowed("GET"));
+  app.all("/stats", methodNotAllowed("GET"));
+  // /reset without --allow-reset stays a plain 404 for every method
+  app.all("/reset", deps.allowReset ? methodNotAllowed("POST") : () => { throw notFound(); });
   return app;
 }

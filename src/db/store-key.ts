@@ -1,0 +1,27 @@
+import { statSync } from "node:fs";
+import { KeyError, keyCheckValue, loadLinkKey, sameCheckValue } from "../crypto/link-key.ts";
+import type { ClinicalStore } from "./clinical.ts";
+import type { IdentityStore } from "./identity.ts";
+
+/**
+ * Load the link key for these stores, refusing any key that does not match them. A missing
+ * key is created only for brand-new stores: a lost key must never be replaced silently, since
+ * the existing clinical halves would become unjoinable.
+ */
+export function openLinkKey(identity: IdentityStore, clinical: ClinicalStore, keyFile: string): Buffer {
+  const kcv = identity.meta("key_check");
+  const hasData =
+    kcv !== null || clinical.meta("pair_id") !== null || clinical.hasRows() || [...identity.tables.values()].some((t) => t.count() > 0);
+  const key = loadLinkKey(keyFile, !hasData);
+  if (kcv === null) {
+    if (hasData) throw new KeyError("the stores hold data but no key check value; refusing to guess the link key");
+    identity.setMeta("key_check", keyCheckValue(key));
+  } else if (!sameCheckValue(kcv, keyCheckValue(key))) {
+    throw new KeyError(`link key ${keyFile} does not match these stores (key check value differs)`);
+  }
+  // Not fatal (secret mounts are often 0644), but worth saying: the key unlocks every record.
+  if ((statSync(keyFile).mode & 0o077) !== 0) {
+    console.error(`privata: warning: link key ${keyFile} is readable by other users; chmod 600 it`);
+  }
+  return key;
+}
