@@ -1,0 +1,124 @@
+// Store integrity: one server per data dir, stores that belong together, no half record
+// served as if whole, an erasure never acknowledged before its values leave the WAL.
+import { afterAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Stores } from "../src/db/stores.ts";
+import { MODELS } from "../src/models/registry.ts";
+import { makeApp, removeDir, tempDir, userBody } from "./helpers.ts";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+const open = (dataDir: string) => Stores.open({ dataDir, keyFile: join(dataDir, "link.key"), durability: "normal", models: MODELS });
+
+async function withRecord() {
+  const t = makeApp();
+  dirs.push(t.dataDir);
+  const res = await t.req("POST", "/api/users", userBody());
+  expect(res.status).toBe(201);
+  return { t, id: ((await res.json()) as { id: string }).id };
+}
+
+describe("one server per data dir", () => {
+  test("a second open of a data dir in use is refused, and works once the first closes", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const a = open(dir);
+    expect(() => open(dir)).toThrow(/in use/);
+    a.close();
+    open(dir).close();
+  });
+});
+
+describe("stores that do not belong together are refused", () => {
+  test("a clinical.db from another deployment", () => {
+    const [d1, d2] = [tempDir(), tempDir()];
+    dirs.push(d1, d2);
+    open(d1).close();
+    open(d2).close();
+    copyFileSync(join(d2, "clinical.db"), join(d1, "clinical.db"));
+    expect(() => open(d1)).toThrow(/do not belong together/);
+  });
+
+  test("a lost clinical.db", async () => {
+    const { t } = await withRecord();
+    t.close();
+    rmSync(join(t.dataDir, "clinical.db"));
+    expect(() => open(t.dataDir)).toThrow(/do not belong together/);
+  });
+
+  test("a lost identity.db", async () => {
+    const { t } = await withRecord();
+    t.close();
+    rmSync(join(t.dataDir, "identity.db"));
+    expect(() => open(t.dataDir)).toThrow(/key/);
+  });
+});
+
+describe("a missing clinical half is an error, never defaults", () => {
+  test("read, update and list answer 503 record_incomplete and change nothing", async () => {
+    const { t, id } = await withRecord();
+    const before = await (await t.req("GET", `/api/users/${id}`)).json();
+    t.stores.clinical.db.run("DELETE FROM users"); // the stores now disagree
+    t.cache.clear();
+    for (const [method, body] of [["GET"], ["PATCH", { diagnosis: "Changed" }], ["PUT", { firstName: "Changed" }]] as const) {
+      const res = await t.req(method, `/api/users/${id}`, body);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("record_incomplete");
+    }
+    expect((await t.req("GET", "/api/users")).status).toBe(503);
+    const row = t.stores.identity.table("users").get(id);
+    expect(row?.fields.firstName).toBe((before as { firstName: string }).firstName);
+    t.close();
+  });
+});
+
+describe("erasure is acknowledged only once the WAL is purged", () => {
+  test("a reader holding the WAL makes DELETE answer 503, and a later checkpoint completes it", async () => {
+    const { t, id } = await withRecord();
+    const reader = new Database(join(t.dataDir, "identity.db"), { readonly: true });
+    reader.run("BEGIN");
+    reader.query("SELECT count(*) FROM users").get(); // holds a read snapshot on the WAL
+    const res = await t.req("DELETE", `/api/users/${id}`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("erasure_incomplete");
+    expect((await t.req("GET", `/api/users/${id}`)).status).toBe(404);
+    reader.run("COMMIT");
+    reader.close();
+    expect(t.stores.checkpoint()).toBe(true);
+    t.close();
+  });
+});
+
+describe("health sees a store that went away", () => {
+  test("/health is 503 once clinical.db is removed under the server", async () => {
+    const { t } = await withRecord();
+    expect((await t.req("GET", "/health")).status).toBe(200);
+    rmSync(join(t.dataDir, "clinical.db"));
+    const res = await t.req("GET", "/health");
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { status: string }).status).toBe("unavailable");
+    t.close();
+  });
+});
+
+describe("system routes", () => {
+  test("unsupported methods get 405 with Allow; /reset stays 404 without --allow-reset", async () => {
+    const t = makeApp();
+    dirs.push(t.dataDir);
+    for (const [method, path, allow] of [["DELETE", "/health", "GET"], ["POST", "/stats", "GET"]] as const) {
+      const res = await t.req(method, path);
+      expect(res.status).toBe(405);
+      expect(res.headers.get("Allow")).toBe(allow);
+    }
+    expect((await t.req("GET", "/reset")).status).toBe(404);
+    t.close();
+    const r = makeApp({ allowReset: true });
+    dirs.push(r.dataDir);
+    const res = await r.req("GET", "/reset");
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("POST");
+    r.close();
+  });
+});
