@@ -6,6 +6,7 @@ import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Pseudonymizer } from "../src/crypto/pseudonym.ts";
+import type { Fields } from "../src/models/schema.ts";
 import { makeApp, removeDir, userBody } from "./helpers.ts";
 
 const dirs: string[] = [];
@@ -147,5 +148,28 @@ describe("startup reconciliation", () => {
       db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'clean_shutdown'").get()?.value,
     );
     expect(flag).toBe("1");
+  });
+});
+
+describe("reconciliation merge", () => {
+  test("orphans before, between and after the live ids, across chunk boundaries, are all removed and only they", async () => {
+    const t = makeApp();
+    dirs.push(t.dataDir);
+    const users = t.stores.model("users");
+    const before = Bun.randomUUIDv7();
+    const live: string[] = [];
+    for (let i = 0; i < 30; i++) live.push(users.create(userBody() as Fields).id);
+    const key = Buffer.from(readFileSync(t.keyFile, "utf8").trim(), "hex");
+    const pz = new Pseudonymizer(key);
+    // ids that sort before, among and after the live ones, with clinical halves only
+    const orphanIds = ["00000000-0000-7000-8000-000000000000", before, live[10]!.slice(0, -1) + "0", "ffffffff-ffff-7fff-bfff-ffffffffffff"]
+      .filter((id) => !live.includes(id));
+    const clinical = t.stores.clinical.table("users");
+    for (const id of orphanIds) clinical.insert(pz.pseudonym(id), { diagnosis: "Orphan", medications: [] });
+    expect(users.reconcile(7)).toBe(orphanIds.length); // chunks of 7: the merge crosses chunk ends
+    expect(users.counts()).toEqual({ identity: 30, clinical: 30, deidentified: 0 });
+    for (const id of live) expect(users.get(id)?.id).toBe(id);
+    expect(users.reconcile(7)).toBe(0);
+    t.close();
   });
 });

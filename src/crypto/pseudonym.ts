@@ -6,8 +6,7 @@ function uuidToBytes(id: string): Buffer {
   return Buffer.from(id.replaceAll("-", ""), "hex");
 }
 
-function bytesToUuid(b: Uint8Array): string {
-  const h = Buffer.from(b).toString("hex");
+export function hexToUuid(h: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
@@ -28,8 +27,19 @@ export class Pseudonymizer {
   }
 
   recordId(pseudonym: Uint8Array): string {
+    return this.recordIds([pseudonym])[0]!;
+  }
+
+  /** Many at once: ECB blocks are independent, so one decipher call maps the whole batch. */
+  recordIds(pseudonyms: readonly Uint8Array[]): string[] {
+    return this.recordHexes(pseudonyms).map(hexToUuid);
+  }
+
+  /** Ids as 32 hex digits (no dashes; same sort order as the ids), one string per id. */
+  recordHexes(pseudonyms: readonly Uint8Array[]): string[] {
     const d = createDecipheriv("aes-256-ecb", this.key, null).setAutoPadding(false);
-    return bytesToUuid(Buffer.concat([d.update(pseudonym), d.final()]));
+    const plain = Buffer.concat([d.update(Buffer.concat(pseudonyms)), d.final()]);
+    return pseudonyms.map((_, i) => plain.toString("hex", i * 16, i * 16 + 16));
   }
 }
 

@@ -16,6 +16,7 @@ export class IdentityTable {
   private readonly updateStmt: Statement;
   private readonly getStmt: Statement<Record<string, unknown>>;
   private readonly deleteStmt: Statement;
+  private readonly idsStmt: Statement<{ id: string }>;
   private readonly countStmt: Statement<{ n: number }>;
   private readonly listStmts: ShapedStatements<Record<string, unknown>>;
 
@@ -39,6 +40,7 @@ export class IdentityTable {
     );
     this.getStmt = db.prepare(`SELECT * FROM ${this.t} WHERE id = ?`);
     this.deleteStmt = db.prepare(`DELETE FROM ${this.t} WHERE id = ?`);
+    this.idsStmt = db.prepare(`SELECT id FROM ${this.t} WHERE id > $after ORDER BY id LIMIT $limit`);
     this.countStmt = db.prepare(`SELECT count(*) AS n FROM ${this.t}`);
     this.listStmts = new ShapedStatements(db, this.cols.indexed, ["", "after"], (shape, after) => {
       const where = whereEquals(shape);
@@ -58,6 +60,11 @@ export class IdentityTable {
   get(id: string): IdentityRow | null {
     const r = this.getStmt.get(id);
     return r ? this.toIdentityRow(r) : null;
+  }
+
+  /** Record ids in order after `after` ("" for the start), one bounded chunk at a time. */
+  ids(after: string, limit: number): string[] {
+    return this.idsStmt.all({ after, limit }).map((r) => r.id);
   }
 
   delete(id: string): boolean {

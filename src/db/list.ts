@@ -32,9 +32,8 @@ export function listAcross(src: Sources, idFilter: Filter, clinFilter: Filter, c
 }
 
 function fromClinicalIndex(src: Sources, idFilter: Filter, clinFilter: Filter, cursor: string | null, take: number): JoinedRow[] {
-  const ids = src.clinical
-    .matching(clinFilter)
-    .map((p) => src.pseudo.recordId(p))
+  const ids = src.pseudo
+    .recordIds(src.clinical.matching(clinFilter))
     .filter((id) => cursor === null || id > cursor)
     .sort();
   const out: JoinedRow[] = [];
