@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ModelDef } from "../models/types.ts";
 import type { Fields } from "../models/schema.ts";
 import { Columns } from "./columns.ts";
+import { MetaTable } from "./meta.ts";
 import { ident, openStore, type Durability } from "./sqlite.ts";
 import type { Filter } from "./identity.ts";
 import { ShapedStatements, whereEquals } from "./shapes.ts";
@@ -114,25 +115,14 @@ export class ClinicalTable {
 /** clinical.db: the model tables plus a meta table holding only the store pair id. */
 export class ClinicalStore {
   readonly tables = new Map<string, ClinicalTable>();
-  private readonly getMeta: Statement<{ value: string }>;
-  private readonly putMeta: Statement;
+  readonly meta: MetaTable;
 
   constructor(
     readonly db: Database,
     models: readonly ModelDef[],
   ) {
-    db.run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-    this.getMeta = db.prepare("SELECT value FROM meta WHERE key = ?");
-    this.putMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    this.meta = new MetaTable(db);
     for (const m of models) this.tables.set(m.name, new ClinicalTable(db, m));
-  }
-
-  meta(key: string): string | null {
-    return this.getMeta.get(key)?.value ?? null;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.putMeta.run(key, value);
   }
 
   static open(path: string, durability: Durability, models: readonly ModelDef[]): ClinicalStore {

@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ModelDef } from "../models/types.ts";
 import type { Fields } from "../models/schema.ts";
 import { Columns, type SqlValue } from "./columns.ts";
+import { MetaTable } from "./meta.ts";
 import { ident, openStore, type Durability } from "./sqlite.ts";
 import { ShapedStatements, whereEquals } from "./shapes.ts";
 
@@ -95,16 +96,13 @@ export class IdentityTable {
 /** identity.db: the model tables plus a small meta table (key check value, shutdown flag). */
 export class IdentityStore {
   readonly tables = new Map<string, IdentityTable>();
-  private readonly getMeta: Statement<{ value: string }>;
-  private readonly putMeta: Statement;
+  readonly meta: MetaTable;
 
   constructor(
     readonly db: Database,
     models: readonly ModelDef[],
   ) {
-    db.run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-    this.getMeta = db.prepare("SELECT value FROM meta WHERE key = ?");
-    this.putMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    this.meta = new MetaTable(db);
     for (const m of models) this.tables.set(m.name, new IdentityTable(db, m));
   }
 
@@ -116,13 +114,5 @@ export class IdentityStore {
     const t = this.tables.get(name);
     if (!t) throw new Error(`no identity table ${name}`);
     return t;
-  }
-
-  meta(key: string): string | null {
-    return this.getMeta.get(key)?.value ?? null;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.putMeta.run(key, value);
   }
 }

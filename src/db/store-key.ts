@@ -9,13 +9,13 @@ import type { IdentityStore } from "./identity.ts";
  * the existing clinical halves would become unjoinable.
  */
 export function openLinkKey(identity: IdentityStore, clinical: ClinicalStore, keyFile: string): Buffer {
-  const kcv = identity.meta("key_check");
+  const kcv = identity.meta.get("key_check");
   const hasData =
-    kcv !== null || clinical.meta("pair_id") !== null || clinical.hasRows() || [...identity.tables.values()].some((t) => t.count() > 0);
+    kcv !== null || clinical.meta.get("pair_id") !== null || clinical.hasRows() || [...identity.tables.values()].some((t) => t.count() > 0);
   const key = loadLinkKey(keyFile, !hasData);
   if (kcv === null) {
     if (hasData) throw new KeyError("the stores hold data but no key check value; refusing to guess the link key");
-    identity.setMeta("key_check", keyCheckValue(key));
+    identity.meta.set("key_check", keyCheckValue(key));
   } else if (!sameCheckValue(kcv, keyCheckValue(key))) {
     throw new KeyError(`link key ${keyFile} does not match these stores (key check value differs)`);
   }

@@ -41,8 +41,8 @@ export class Stores {
     }
     this.inodes = [IDENTITY_FILE, CLINICAL_FILE].map((f) => [join(dataDir, f), statSync(join(dataDir, f)).ino]);
     // The flag is set only by a clean close: any other stop may have left orphans.
-    const clean = identity.meta("clean_shutdown") === "1";
-    identity.setMeta("clean_shutdown", "0");
+    const clean = identity.meta.get("clean_shutdown") === "1";
+    identity.meta.set("clean_shutdown", "0");
     this.reconciled = clean ? 0 : [...this.records.values()].reduce((n, r) => n + r.reconcile(), 0);
   }
 
@@ -84,8 +84,8 @@ export class Stores {
 
   /** Throws when a store cannot be read or its file was removed or replaced under us. */
   ping(): void {
-    this.identity.meta("clean_shutdown");
-    this.clinical.meta("pair_id");
+    this.identity.meta.get("clean_shutdown");
+    this.clinical.meta.get("pair_id");
     for (const [path, ino] of this.inodes) {
       if (statSync(path, { throwIfNoEntry: false })?.ino !== ino) throw new Error(`${path} was removed or replaced`);
     }
@@ -111,7 +111,7 @@ export class Stores {
     if (this.closed) return;
     this.closed = true;
     this.checkpoint();
-    this.identity.setMeta("clean_shutdown", "1");
+    this.identity.meta.set("clean_shutdown", "1");
     checkpoint(this.identity.db);
     this.identity.db.close();
     this.clinical.db.close();
@@ -125,14 +125,14 @@ export class Stores {
  * start instead of serving records whose clinical half silently went missing.
  */
 function pairStores(identity: IdentityStore, clinical: ClinicalStore): void {
-  const a = identity.meta("pair_id");
-  const b = clinical.meta("pair_id");
+  const a = identity.meta.get("pair_id");
+  const b = clinical.meta.get("pair_id");
   const empty = !clinical.hasRows() && [...identity.tables.values()].every((t) => t.count() === 0);
   if ((a === null || b === null) && empty) {
     // brand-new pair (or a first start that stopped between the two writes below)
     const id = a ?? b ?? randomBytes(16).toString("hex");
-    clinical.setMeta("pair_id", id);
-    identity.setMeta("pair_id", id);
+    clinical.meta.set("pair_id", id);
+    identity.meta.set("pair_id", id);
   } else if (a !== b) {
     throw new Error("identity.db and clinical.db do not belong together (store pair id differs); restore them from the same backup");
   }
