@@ -4,7 +4,7 @@ import type { ModelDef } from "./models/types.ts";
 import type { Stores } from "./db/stores.ts";
 import type { LruCache } from "./cache/lru.ts";
 import { ApiError, notFound, type ErrorBody } from "./errors.ts";
-import { IncompleteRecordError } from "./db/records.ts";
+import { ErasurePendingError, IncompleteRecordError } from "./db/errors.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { systemRoutes } from "./routes/system.ts";
 
@@ -15,6 +15,17 @@ export interface AppDeps {
   bodyLimit: number;
   allowReset: boolean;
   durability: string;
+}
+
+/**
+ * Problems of the stores, not of the request: 503, so a client knows to retry later.
+ * SQLite's own errors (busy, disk full, read-only) land here too instead of a 500.
+ */
+function storeProblem(err: Error): { code: string; message: string } | null {
+  if (err instanceof IncompleteRecordError) return { code: "record_incomplete", message: err.message };
+  if (err instanceof ErasurePendingError) return { code: "erasure_incomplete", message: err.message };
+  if (err.name === "SQLiteError") return { code: "store_unavailable", message: "a store cannot be used right now; retry later" };
+  return null;
 }
 
 /** Hono's own exceptions (malformed JSON, …) mapped to our codes. */
@@ -46,10 +57,10 @@ export function createApp(deps: AppDeps): Hono {
   // logged by class name only (never a message or stack that could carry PHI) and answer 500.
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
-    if (err instanceof IncompleteRecordError) {
-      // Not the client's fault and not a bug in the request: the two stores disagree.
-      console.error("privata: a record's clinical half is missing; check the data dir");
-      return c.json({ error: { code: "record_incomplete", message: err.message } } satisfies ErrorBody, 503);
+    const unavailable = storeProblem(err);
+    if (unavailable) {
+      console.error(`privata: ${unavailable.code}`);
+      return c.json({ error: unavailable } satisfies ErrorBody, 503);
     }
     if (err instanceof HTTPException) {
       const body: ErrorBody = { error: { code: codeFor(err), message: err.message || "bad request" } };

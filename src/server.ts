@@ -33,10 +33,10 @@ export function startServer(config: Config): Running {
   // WAL checkpoints run on a timer, off the request path, so the WAL stays bounded.
   const timer = setInterval(() => {
     try {
-      stores.checkpoint();
+      stores.maintain();
     } catch (err) {
-      // a failed checkpoint is retried on the next tick; never crash the server for it
-      console.error(`privata: WAL checkpoint failed (${(err as Error).name})`);
+      // retried on the next tick; never crash the server for it
+      console.error(`privata: maintenance failed (${(err as Error).name})`);
     }
   }, config.checkpointSeconds * 1000);
   let stopping: Promise<void> | null = null;

@@ -155,7 +155,7 @@ for (const bad of ["not-a-uuid", "123", "0190a6c8-0000-7000-8000-00000000000", "
 const badQueries: [string, string?][] = [
   ["foo=bar", "foo"], ["firstName=A", "firstName"], ["medications=X", "medications"], ["id={id}", "id"],
   ["createdAt=2020", "createdAt"], ["limit=0"], ["limit=501"], ["limit=abc"], ["limit=-1"], ["limit=1.5"],
-  ["limit="], ["limit=1e9"], ["cursor=abc"], ["cursor="], ["lastName=A&lastName=B"], ["limit=5&limit=6"],
+  ["limit="], ["limit=1e9"], ["limit=0x2"], ["limit=1e2"], ["limit=%205"], ["cursor=abc"], ["cursor="], ["lastName=A&lastName=B"], ["limit=5&limit=6"],
   ["diagnosis=Asthma&diagnosis=Flu"], [`diagnosis=${x(201)}`],
 ];
 for (const [q, field] of badQueries) {

@@ -2,7 +2,7 @@
 // served as if whole, an erasure never acknowledged before its values leave the WAL.
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Stores } from "../src/db/stores.ts";
 import { MODELS } from "../src/models/registry.ts";
@@ -120,5 +120,77 @@ describe("system routes", () => {
     expect(res.status).toBe(405);
     expect(res.headers.get("Allow")).toBe("POST");
     r.close();
+  });
+});
+
+/** Another process's write lock on clinical.db: the clinical step of a write fails. */
+function lockClinical(dataDir: string): () => void {
+  const other = new Database(join(dataDir, "clinical.db"));
+  other.run("BEGIN IMMEDIATE");
+  return () => {
+    other.run("ROLLBACK");
+    other.close();
+  };
+}
+
+describe("a failed second write step", () => {
+  test("a delete whose clinical step fails answers 503 and maintenance finishes the erasure", async () => {
+    const { t, id } = await withRecord();
+    const release = lockClinical(t.dataDir);
+    const res = await t.req("DELETE", `/api/users/${id}`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("erasure_incomplete");
+    expect((await t.req("GET", `/api/users/${id}`)).status).toBe(404);
+    expect(t.stores.counts()).toMatchObject({ identity: 0, clinical: 1 });
+    release();
+    t.stores.maintain();
+    expect(t.stores.counts()).toMatchObject({ identity: 0, clinical: 0 });
+    t.close();
+  });
+
+  test("a pending cleanup is never marked clean: the next start reconciles it", async () => {
+    const { t, id } = await withRecord();
+    const release = lockClinical(t.dataDir);
+    expect((await t.req("DELETE", `/api/users/${id}`)).status).toBe(503);
+    release();
+    t.close(); // no maintenance ran
+    const again = open(t.dataDir);
+    expect(again.reconciled).toBe(1);
+    expect(again.counts()).toMatchObject({ identity: 0, clinical: 0 });
+    again.close();
+  });
+
+  test("a create that cannot be written answers 503 store_unavailable and stores nothing", async () => {
+    const { t } = await withRecord();
+    const release = lockClinical(t.dataDir);
+    const res = await t.req("POST", "/api/users", userBody());
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("store_unavailable");
+    release();
+    expect(t.stores.counts()).toMatchObject({ identity: 1, clinical: 1 });
+    t.close();
+  });
+});
+
+describe("a clean close", () => {
+  test("leaves no -wal or -shm file behind", async () => {
+    const { t } = await withRecord();
+    expect(readdirSync(t.dataDir).some((f) => f.endsWith("-wal"))).toBe(true);
+    t.close();
+    expect(readdirSync(t.dataDir).filter((f) => f.endsWith("-wal") || f.endsWith("-shm"))).toEqual([]);
+  });
+
+  test("/reset with a reader holding the WAL is not acknowledged as done", async () => {
+    const t = makeApp({ allowReset: true });
+    dirs.push(t.dataDir);
+    await t.req("POST", "/api/users", userBody());
+    const reader = new Database(join(t.dataDir, "clinical.db"), { readonly: true });
+    reader.run("BEGIN");
+    reader.query("SELECT count(*) FROM users").get();
+    expect((await t.req("POST", "/reset")).status).toBe(503);
+    reader.run("COMMIT");
+    reader.close();
+    expect((await t.req("POST", "/reset")).status).toBe(200);
+    t.close();
   });
 });

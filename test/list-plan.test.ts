@@ -11,7 +11,8 @@ beforeAll(async () => {
   t = makeApp();
   for (let i = 0; i < 300; i++) {
     // 60% "Common", 2 "Rare", the rest spread; accountType alternates; lastName in 3 groups
-    const diagnosis = i % 5 < 3 ? "Common" : i === 17 || i === 251 ? "Rare" : i % 7 === 0 ? null : `Other${i % 4}`;
+    // the last 50 are "Late": few enough for a walk to be planned, but clustered at the end
+    const diagnosis = i >= 250 ? "Late" : i % 5 < 3 ? "Common" : i === 17 || i === 201 ? "Rare" : i % 7 === 0 ? null : `Other${i % 4}`;
     const body = { firstName: "F", lastName: `L${i % 3}`, email: `p${i}@example.org`, accountType: i % 2 ? "premium" : "standard", diagnosis };
     const res = await t.req("POST", "/api/users", body);
     all.push((await res.json()) as Rec);
@@ -36,11 +37,13 @@ async function walk(query: string): Promise<string[]> {
 }
 
 const cases: [string, (r: Rec) => boolean][] = [
-  ["diagnosis=Common", (r) => r.diagnosis === "Common"], // many matches: walks identity order
+  ["diagnosis=Common", (r) => r.diagnosis === "Common"], // many matches, spread: walks identity order
   ["diagnosis=Rare", (r) => r.diagnosis === "Rare"], // few matches: from the clinical index
   ["diagnosis=Other1&accountType=premium", (r) => r.diagnosis === "Other1" && r.accountType === "premium"],
   ["diagnosis=Common&lastName=L2&accountType=standard", (r) => r.diagnosis === "Common" && r.lastName === "L2" && r.accountType === "standard"],
   ["diagnosis=Nobody", () => false],
+  ["diagnosis=Late", (r) => r.diagnosis === "Late"], // walk runs out of budget, index plan finishes
+  ["diagnosis=Late&accountType=premium", (r) => r.diagnosis === "Late" && r.accountType === "premium"],
 ];
 
 describe("cross-store filters page exactly like a filter over all records", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { Pseudonymizer, isUuid, randomPseudonym } from "./pseudonym.ts";
+import { Pseudonymizer, randomPseudonym } from "./pseudonym.ts";
 
 describe("Pseudonymizer", () => {
   const id = Bun.randomUUIDv7();
@@ -43,7 +43,5 @@ describe("Pseudonymizer", () => {
     const a = randomPseudonym();
     expect(a.length).toBe(16);
     expect(Buffer.from(a).equals(Buffer.from(randomPseudonym()))).toBe(false);
-    expect(isUuid(id)).toBe(true);
-    expect(isUuid("nope")).toBe(false);
   });
 });

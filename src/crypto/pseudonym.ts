@@ -50,7 +50,3 @@ export class Pseudonymizer {
 export function randomPseudonym(): Uint8Array {
   return new Uint8Array(randomBytes(16));
 }
-
-export function isUuid(s: string): boolean {
-  return UUID_RE.test(s);
-}

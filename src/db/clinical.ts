@@ -23,7 +23,6 @@ export class ClinicalTable {
   private readonly deidentifyStmt: Statement;
   private readonly countStmt: Statement<{ n: number; deidentified: number | null }>;
   private readonly linkedStmt: Statement<{ pseudonym: Uint8Array }>;
-  private readonly linkedAfterStmt: Statement<{ pseudonym: Uint8Array }>;
   private readonly matchStmts: ShapedStatements<{ pseudonym: Uint8Array }>;
   private readonly countMatchStmts: ShapedStatements<{ n: number }>;
 
@@ -49,9 +48,9 @@ export class ClinicalTable {
     this.deleteStmt = db.prepare(`DELETE FROM ${this.t} WHERE pseudonym = ? AND deidentified = 0`);
     this.deidentifyStmt = db.prepare(`UPDATE ${this.t} SET pseudonym = ?, deidentified = 1 WHERE pseudonym = ? AND deidentified = 0`);
     this.countStmt = db.prepare(`SELECT count(*) AS n, sum(deidentified) AS deidentified FROM ${this.t}`);
-    const linked = `SELECT pseudonym FROM ${this.t} WHERE deidentified = 0`;
-    this.linkedStmt = db.prepare(`${linked} ORDER BY pseudonym LIMIT $limit`);
-    this.linkedAfterStmt = db.prepare(`${linked} AND pseudonym > $after ORDER BY pseudonym LIMIT $limit`);
+    this.linkedStmt = db.prepare(
+      `SELECT pseudonym FROM ${this.t} WHERE deidentified = 0 AND pseudonym > $after ORDER BY pseudonym LIMIT $limit`,
+    );
     const where = (shape: string[]) => [...whereEquals(shape), "deidentified = 0"].join(" AND ");
     this.matchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) => `SELECT pseudonym FROM ${this.t} WHERE ${where(s)}`);
     this.countMatchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) => `SELECT count(*) AS n FROM ${this.t} WHERE ${where(s)}`);
@@ -103,8 +102,8 @@ export class ClinicalTable {
 
   /** Linked halves in pseudonym order, one bounded chunk at a time (startup reconciliation). */
   linked(after: Uint8Array | null, limit: number): Uint8Array[] {
-    const rows = after ? this.linkedAfterStmt.all({ after, limit }) : this.linkedStmt.all({ limit });
-    return rows.map((r) => r.pseudonym);
+    // every blob sorts after the empty blob
+    return this.linkedStmt.all({ after: after ?? new Uint8Array(0), limit }).map((r) => r.pseudonym);
   }
 
   clear(): void {

@@ -2,8 +2,9 @@ import type { Fields } from "../models/schema.ts";
 import type { Pseudonymizer } from "../crypto/pseudonym.ts";
 import type { Filter, IdentityRow, IdentityTable } from "./identity.ts";
 import type { ClinicalTable } from "./clinical.ts";
+import { IncompleteRecordError } from "./errors.ts";
 
-export type JoinedRow = { row: IdentityRow; clinical: Fields | null };
+export type JoinedRow = { row: IdentityRow; clinical: Fields };
 
 interface Sources {
   identity: IdentityTable;
@@ -13,22 +14,24 @@ interface Sources {
   size: number;
 }
 
+const matchesAll = (fields: Fields, filter: Filter) => Object.entries(filter).every(([k, v]) => fields[k] === v);
+
 /**
  * Up to `take` records in id order after `cursor` matching filters on both stores. The
- * clinical store has no ids, so the join goes through the link key in memory, by whichever
- * of two plans touches fewer rows:
- * - from the clinical index: all m matching pseudonyms, decrypted to ids and sorted (cost m);
+ * clinical store has no ids, so the join goes through the link key in memory:
+ * - from the clinical index: the m matching pseudonyms, decrypted to ids and sorted (cost m);
  * - from identity in id order, checking each record's clinical half by point lookup (cost
  *   about take × size / m when matches are spread evenly).
- * The worse case of the better plan is about sqrt(take × size) rows, never a table scan.
+ * The walk gets a budget of m rows; past it (matches clustered, or filters that never meet)
+ * it hands over to the index plan from where it stopped. Worst case about 2m rows.
  */
 export function listAcross(src: Sources, idFilter: Filter, clinFilter: Filter, cursor: string | null, take: number): JoinedRow[] {
   const matches = src.clinical.countMatching(clinFilter);
   if (matches === 0) return [];
-  const walkCost = (take * src.size) / matches;
-  return matches <= walkCost
-    ? fromClinicalIndex(src, idFilter, clinFilter, cursor, take)
-    : fromIdentityOrder(src, idFilter, clinFilter, cursor, take);
+  if (matches <= (take * src.size) / matches) return fromClinicalIndex(src, idFilter, clinFilter, cursor, take);
+  const walked = fromIdentityOrder(src, idFilter, clinFilter, cursor, take, matches);
+  if (walked.done) return walked.rows;
+  return [...walked.rows, ...fromClinicalIndex(src, idFilter, clinFilter, walked.last, take - walked.rows.length)];
 }
 
 function fromClinicalIndex(src: Sources, idFilter: Filter, clinFilter: Filter, cursor: string | null, take: number): JoinedRow[] {
@@ -40,25 +43,32 @@ function fromClinicalIndex(src: Sources, idFilter: Filter, clinFilter: Filter, c
   for (const id of ids) {
     if (out.length >= take) break;
     const row = src.identity.get(id);
-    if (row && Object.entries(idFilter).every(([k, v]) => row.fields[k] === v)) {
-      out.push({ row, clinical: src.clinical.get(src.pseudo.pseudonym(id)) });
-    }
+    if (!row || !matchesAll(row.fields, idFilter)) continue;
+    const clinical = src.clinical.get(src.pseudo.pseudonym(id));
+    if (!clinical) throw new IncompleteRecordError();
+    out.push({ row, clinical });
   }
   return out;
 }
 
-function fromIdentityOrder(src: Sources, idFilter: Filter, clinFilter: Filter, cursor: string | null, take: number): JoinedRow[] {
-  const out: JoinedRow[] = [];
+type Walk = { rows: JoinedRow[]; done: boolean; last: string | null };
+
+function fromIdentityOrder(src: Sources, idFilter: Filter, clinFilter: Filter, cursor: string | null, take: number, budget: number): Walk {
+  const rows: JoinedRow[] = [];
   const batch = Math.max(64, take * 4);
-  let after = cursor;
-  for (;;) {
-    const rows = src.identity.list(idFilter, after, batch);
-    for (const row of rows) {
-      const clinical = src.clinical.getMatching(src.pseudo.pseudonym(row.id), clinFilter);
-      if (clinical) out.push({ row, clinical });
-      if (out.length >= take) return out;
+  let last = cursor;
+  for (let scanned = 0; scanned < budget; ) {
+    const want = Math.min(batch, budget - scanned);
+    const page = src.identity.list(idFilter, last, want);
+    for (const row of page) {
+      const clinical = src.clinical.get(src.pseudo.pseudonym(row.id));
+      if (!clinical) throw new IncompleteRecordError();
+      if (matchesAll(clinical, clinFilter)) rows.push({ row, clinical });
+      last = row.id;
+      if (rows.length >= take) return { rows, done: true, last };
     }
-    if (rows.length < batch) return out;
-    after = rows[rows.length - 1]!.id;
+    scanned += page.length;
+    if (page.length < want) return { rows, done: true, last }; // identity exhausted
   }
+  return { rows, done: false, last };
 }

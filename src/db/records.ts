@@ -3,17 +3,10 @@ import { withDefaults, type ApiRecord, type Fields } from "../models/schema.ts";
 import { hexToUuid, randomPseudonym, type Pseudonymizer } from "../crypto/pseudonym.ts";
 import type { Filter, IdentityRow, IdentityTable } from "./identity.ts";
 import type { ClinicalTable } from "./clinical.ts";
-import { listAcross, type JoinedRow } from "./list.ts";
+import { listAcross } from "./list.ts";
+import { ErasurePendingError, IncompleteRecordError } from "./errors.ts";
 
 export type Page = { items: ApiRecord[]; next: string | null };
-
-/** A record whose identity half exists without its clinical half: the stores disagree. */
-export class IncompleteRecordError extends Error {
-  override name = "IncompleteRecordError";
-  constructor() {
-    super("a record's clinical half is missing: the stores are inconsistent");
-  }
-}
 
 /**
  * One model across both stores. The two files cannot commit atomically together, so every
@@ -30,6 +23,8 @@ export class RecordStore {
     private readonly identity: IdentityTable,
     private readonly clinical: ClinicalTable,
     private readonly pseudo: Pseudonymizer,
+    /** told when a failed second step may have left a clinical half without identity */
+    private readonly onOrphan: () => void,
   ) {
     this.size = identity.count();
   }
@@ -44,7 +39,11 @@ export class RecordStore {
     try {
       this.identity.insert({ id, createdAt: now, updatedAt: now, fields });
     } catch (err) {
-      this.clinical.delete(p); // best effort; reconciliation removes it if this fails too
+      try {
+        this.clinical.delete(p);
+      } catch {
+        this.onOrphan(); // reconciliation removes it
+      }
       throw err;
     }
     this.size++;
@@ -53,7 +52,7 @@ export class RecordStore {
 
   get(id: string): ApiRecord | null {
     const row = this.identity.get(id);
-    return row ? this.join({ row, clinical: this.clinical.get(this.pseudo.pseudonym(id)) }) : null;
+    return row ? this.join(row, this.clinical.get(this.pseudo.pseudonym(id))) : null;
   }
 
   /** Partial update. An unacknowledged update may be partly applied; repeating it converges. */
@@ -79,8 +78,15 @@ export class RecordStore {
     if (!this.identity.delete(id)) return false;
     this.size--;
     const p = this.pseudo.pseudonym(id);
-    if (deidentify) this.clinical.deidentify(p, randomPseudonym());
-    else this.clinical.delete(p);
+    try {
+      if (deidentify) this.clinical.deidentify(p, randomPseudonym());
+      else this.clinical.delete(p);
+    } catch {
+      // The record is already gone for every reader; its clinical half is now an orphan
+      // that maintenance removes (a later DELETE would only find a 404).
+      this.onOrphan();
+      throw new ErasurePendingError();
+    }
     return true;
   }
 
@@ -92,11 +98,11 @@ export class RecordStore {
       (this.model.fields[k]?.class === "clinical" ? clinFilter : idFilter)[k] = v;
     }
     // one more than the page, to know whether there is a next page
-    const rows: JoinedRow[] =
+    const rows: { row: IdentityRow; clinical: Fields | null }[] =
       Object.keys(clinFilter).length === 0
         ? this.identity.list(idFilter, cursor, limit + 1).map((row) => ({ row, clinical: this.clinical.get(this.pseudo.pseudonym(row.id)) }))
         : listAcross({ identity: this.identity, clinical: this.clinical, pseudo: this.pseudo, size: this.size }, idFilter, clinFilter, cursor, limit + 1);
-    const items = rows.slice(0, limit).map((r) => this.join(r));
+    const items = rows.slice(0, limit).map((r) => this.join(r.row, r.clinical));
     return { items, next: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
   }
 
@@ -144,7 +150,7 @@ export class RecordStore {
   }
 
   /** Never fill a missing clinical half with defaults: that would serve values nobody wrote. */
-  private join({ row, clinical }: JoinedRow): ApiRecord {
+  private join(row: IdentityRow, clinical: Fields | null): ApiRecord {
     if (!clinical) throw new IncompleteRecordError();
     return this.toRecord({ ...row, fields: { ...clinical, ...row.fields } });
   }

@@ -12,7 +12,7 @@ export function openStore(path: string, durability: Durability): Database {
   // Health data: owner-only. SQLite gives the -wal and -shm files the main file's mode.
   chmodSync(path, 0o600);
   // Short: a lock wait blocks the event loop. Only one server opens the files (data dir lock).
-  db.run("PRAGMA busy_timeout = 1000");
+  db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.run("PRAGMA journal_mode = WAL");
   // NORMAL in WAL: a commit survives a process crash; FULL also survives power loss / OS crash.
   db.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
@@ -29,10 +29,21 @@ export function openStore(path: string, durability: Durability): Database {
   return db;
 }
 
-/** Fold the WAL into the main file and truncate it. False when a reader kept it from completing. */
+const BUSY_TIMEOUT_MS = 1000;
+
+/**
+ * Fold the WAL into the main file and truncate it. False when a reader kept it from
+ * completing. Never waits: a checkpoint runs on the event loop, and a reader outside this
+ * process (a backup, a sqlite3 shell) must not stall every request; the timer retries.
+ */
 export function checkpoint(db: Database): boolean {
-  const r = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();
-  return r !== null && r.busy === 0;
+  db.run("PRAGMA busy_timeout = 0");
+  try {
+    const r = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();
+    return r !== null && r.busy === 0;
+  } finally {
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
 }
 
 /** Quote an identifier that was validated at model declaration time. */

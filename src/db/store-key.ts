@@ -8,10 +8,9 @@ import type { IdentityStore } from "./identity.ts";
  * key is created only for brand-new stores: a lost key must never be replaced silently, since
  * the existing clinical halves would become unjoinable.
  */
-export function openLinkKey(identity: IdentityStore, clinical: ClinicalStore, keyFile: string): Buffer {
+export function openLinkKey(identity: IdentityStore, clinical: ClinicalStore, keyFile: string, empty: boolean): Buffer {
   const kcv = identity.meta.get("key_check");
-  const hasData =
-    kcv !== null || clinical.meta.get("pair_id") !== null || clinical.hasRows() || [...identity.tables.values()].some((t) => t.count() > 0);
+  const hasData = kcv !== null || clinical.meta.get("pair_id") !== null || !empty;
   const key = loadLinkKey(keyFile, !hasData);
   if (kcv === null) {
     if (hasData) throw new KeyError("the stores hold data but no key check value; refusing to guess the link key");

@@ -26,6 +26,8 @@ export class Stores {
   /** orphaned clinical halves removed at startup (after an unclean stop). */
   readonly reconciled: number;
   private closed = false;
+  /** set when a failed second write step may have left an orphan: maintenance reconciles */
+  private orphansPossible = false;
   private readonly inodes: [string, number][];
 
   private constructor(
@@ -37,13 +39,20 @@ export class Stores {
     dataDir: string,
   ) {
     for (const m of models) {
-      this.records.set(m.name, new RecordStore(m, identity.table(m.name), clinical.table(m.name), pseudo));
+      const onOrphan = () => (this.orphansPossible = true);
+      this.records.set(m.name, new RecordStore(m, identity.table(m.name), clinical.table(m.name), pseudo, onOrphan));
     }
     this.inodes = [IDENTITY_FILE, CLINICAL_FILE].map((f) => [join(dataDir, f), statSync(join(dataDir, f)).ino]);
-    // The flag is set only by a clean close: any other stop may have left orphans.
+    // The flag is set only by a clean close: any other stop may have left orphans. Clearing it
+    // is checkpointed at once, so even a power loss right after start cannot undo it.
     const clean = identity.meta.get("clean_shutdown") === "1";
     identity.meta.set("clean_shutdown", "0");
-    this.reconciled = clean ? 0 : [...this.records.values()].reduce((n, r) => n + r.reconcile(), 0);
+    checkpoint(identity.db);
+    this.reconciled = clean ? 0 : this.reconcile();
+  }
+
+  private reconcile(): number {
+    return [...this.records.values()].reduce((n, r) => n + r.reconcile(), 0);
   }
 
   static open(opts: StoreOptions): Stores {
@@ -54,12 +63,13 @@ export class Stores {
     try {
       identity = IdentityStore.open(join(opts.dataDir, IDENTITY_FILE), opts.durability, opts.models);
       clinical = ClinicalStore.open(join(opts.dataDir, CLINICAL_FILE), opts.durability, opts.models);
-      const key = openLinkKey(identity, clinical, opts.keyFile);
-      pairStores(identity, clinical);
+      const empty = !clinical.hasRows() && [...identity.tables.values()].every((t) => t.count() === 0);
+      const key = openLinkKey(identity, clinical, opts.keyFile, empty);
+      pairStores(identity, clinical, empty);
       return new Stores(identity, clinical, new Pseudonymizer(key), opts.models, unlock, opts.dataDir);
     } catch (err) {
-      identity?.db.close();
-      clinical?.db.close();
+      identity?.db.close(true);
+      clinical?.db.close(true);
       unlock();
       throw err;
     }
@@ -82,6 +92,15 @@ export class Stores {
     return c && i;
   }
 
+  /** The timer's work: finish any cleanup a failed write left behind, then checkpoint. */
+  maintain(): void {
+    if (this.orphansPossible) {
+      this.reconcile();
+      this.orphansPossible = false;
+    }
+    this.checkpoint();
+  }
+
   /** Throws when a store cannot be read or its file was removed or replaced under us. */
   ping(): void {
     this.identity.meta.get("clean_shutdown");
@@ -102,19 +121,22 @@ export class Stores {
     return total;
   }
 
-  reset(): void {
+  /** Empty every model; false when the emptied values could not yet be purged from the WAL. */
+  reset(): boolean {
     for (const r of this.records.values()) r.clear();
-    this.checkpoint();
+    this.orphansPossible = false;
+    return this.checkpoint();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Only a close with no cleanup pending counts as clean (see the constructor).
+    this.identity.meta.set("clean_shutdown", this.orphansPossible ? "0" : "1");
     this.checkpoint();
-    this.identity.meta.set("clean_shutdown", "1");
-    checkpoint(this.identity.db);
-    this.identity.db.close();
-    this.clinical.db.close();
+    // close(true) finalizes every statement, so SQLite really closes and removes -wal/-shm
+    this.identity.db.close(true);
+    this.clinical.db.close(true);
     this.unlock();
   }
 }
@@ -124,10 +146,9 @@ export class Stores {
  * clinical.db that was lost, replaced, or restored from another deployment is refused at
  * start instead of serving records whose clinical half silently went missing.
  */
-function pairStores(identity: IdentityStore, clinical: ClinicalStore): void {
+function pairStores(identity: IdentityStore, clinical: ClinicalStore, empty: boolean): void {
   const a = identity.meta.get("pair_id");
   const b = clinical.meta.get("pair_id");
-  const empty = !clinical.hasRows() && [...identity.tables.values()].every((t) => t.count() === 0);
   if ((a === null || b === null) && empty) {
     // brand-new pair (or a first start that stopped between the two writes below)
     const id = a ?? b ?? randomBytes(16).toString("hex");

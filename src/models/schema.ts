@@ -54,7 +54,8 @@ export function updateSchema(model: ModelDef) {
 /** List query: limit, cursor and one optional equality filter per indexed field. */
 export function listQuerySchema(model: ModelDef, maxLimit: number) {
   const shape: Record<string, z.ZodType> = {
-    limit: z.coerce.number().int().min(1).max(maxLimit).optional(),
+    // decimal digits only: "0x2", "1e2" or " 5" are not page sizes
+    limit: z.string().regex(/^\d+$/, "expected a whole number").transform(Number).pipe(z.number().min(1).max(maxLimit)).optional(),
     cursor: z.uuid().optional(),
   };
   for (const [name, def] of Object.entries(model.fields)) {

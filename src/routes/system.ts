@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { Stores } from "../db/stores.ts";
 import type { LruCache } from "../cache/lru.ts";
-import { notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import { methodNotAllowed } from "../middleware.ts";
 
 export interface SystemDeps {
@@ -44,9 +44,11 @@ export function systemRoutes(deps: SystemDeps): Hono {
   app.post("/reset", (c) => {
     // Without --allow-reset the route does not exist for clients: 404, not 403.
     if (!deps.allowReset) throw notFound();
-    stores.reset();
+    const purged = stores.reset();
     cache.clear();
     cache.resetCounters();
+    // like an erasure: not done until the emptied values are out of the WAL too
+    if (!purged) throw new ApiError(503, "erasure_incomplete", "emptied, but another process holds the WAL open; the values are purged on the next checkpoint");
     return c.json({ status: "reset" });
   });
 
