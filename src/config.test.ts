@@ -55,7 +55,20 @@ describe("parseConfig", () => {
     },
   );
 
-  test("an empty env var counts as unset", () => {
+  test("a bad env value names the env var, a bad flag names the flag", () => {
+    expect(() => parseConfig([], { PRIVATA_PORT: "x" })).toThrow(/PRIVATA_PORT/);
+    expect(() => parseConfig(["--port", "x"], { PRIVATA_PORT: "1" })).toThrow(/--port/);
+  });
+
+  test.each(["a b", "::1x", "http://x", "-x", ""])("host %p is refused", (host) => {
+    expect(() => parseConfig(["--host", host], {})).toThrow(ConfigError);
+  });
+
+  test.each(["127.0.0.1", "::1", "localhost", "db-1.internal", "0.0.0.0", "fe80::1"])("host %p is accepted", (host) => {
+    expect(config(["--host", host]).host).toBe(host);
+  });
+
+    test("an empty env var counts as unset", () => {
     expect(config([], { PRIVATA_PORT: "" }).port).toBe(3000);
   });
 

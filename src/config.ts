@@ -16,7 +16,8 @@ const intText = (min: number, max: number) =>
   z.string().regex(/^\d+$/, "expected a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 
 export const configSchema = z.strictObject({
-  host: z.string().min(1).max(255).default("127.0.0.1"),
+  // a host name, an IPv4 or an IPv6 address (no spaces, no scheme, no port)
+  host: z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, "expected a host name or IP address").default("127.0.0.1"),
   port: intText(0, 65535).default(3000),
   dataDir: z.string().min(1).default("./data"),
   keyFile: z.string().min(1).optional(),
@@ -71,18 +72,19 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (values.help) return { help: true };
 
   const raw: Record<string, unknown> = {};
+  const source: Record<string, string> = {};
   for (const [flag, [key, envName]] of Object.entries(OPTIONS)) {
     // An empty env var counts as unset; an empty flag (--port=) is a mistake and is refused.
     const fromEnv = env[envName] === "" ? undefined : env[envName];
     const value = values[flag] ?? fromEnv;
     if (value !== undefined) raw[key] = value;
+    source[key] = values[flag] !== undefined ? `--${flag}` : envName;
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? "");
-    const flag = Object.entries(OPTIONS).find(([, [k]]) => k === key)?.[0] ?? key;
-    throw new ConfigError(`invalid --${flag}: ${issue?.message ?? "bad value"}`);
+    throw new ConfigError(`invalid ${source[key] ?? key}: ${issue?.message ?? "bad value"}`);
   }
   const dataDir = resolve(parsed.data.dataDir);
   const keyFile = resolve(parsed.data.keyFile ?? join(dataDir, "link.key"));

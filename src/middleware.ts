@@ -6,15 +6,35 @@ import { ApiError } from "./errors.ts";
 // any other type and validates {} instead), so the same parsing and pattern are used here.
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/;
 
-/** 415 for a body that is not declared JSON, 400 for no body at all. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+const unsupported = (message: string) => new ApiError(415, "unsupported_media_type", message);
+
+/** 415 for a body that is not plain UTF-8 JSON (other type, charset or content coding). */
 export const requireJson: MiddlewareHandler = async function requireJson(c, next) {
-  const media = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (!JSON_MEDIA_TYPE.test(media)) {
-    throw new ApiError(415, "unsupported_media_type", "the request body must be application/json");
+  const type = c.req.header("content-type") ?? "";
+  if (!JSON_MEDIA_TYPE.test(type.split(";")[0]!.trim().toLowerCase())) throw unsupported("the request body must be application/json");
+  const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") throw unsupported("JSON bodies must be UTF-8");
+  const coding = c.req.header("content-encoding")?.trim().toLowerCase();
+  if (coding && coding !== "identity") throw unsupported("compressed request bodies are not accepted");
+  await next();
+};
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Runs after the size cap: reads the body once (the validator reuses it) and refuses bytes
+ * that are not UTF-8. Decoding them leniently would store U+FFFD instead of what was sent.
+ */
+export const requireUtf8: MiddlewareHandler = async function requireUtf8(c, next) {
+  const bytes = await c.req.arrayBuffer();
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_encoding", "the request body is not valid UTF-8");
   }
-  if (c.req.raw.body === null || c.req.header("content-length") === "0") {
-    throw new ApiError(400, "empty_body", "the request body is empty; send a JSON object");
-  }
+  if (text.trim() === "") throw new ApiError(400, "empty_body", "the request body is empty; send a JSON object");
   await next();
 };
 

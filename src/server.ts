@@ -11,26 +11,39 @@ export interface Running {
   shutdown: () => Promise<void>;
 }
 
-/** Open the stores and listen. Shared by main.ts and tests that need real sockets. */
+export class ListenError extends Error {
+  override name = "ListenError";
+}
+
+/** Listen, then open the stores. Shared by main.ts and tests that need real sockets. */
 export function startServer(config: Config): Running {
-  const stores = Stores.open({ ...config, models: MODELS });
-  const cache = new LruCache(config.cacheEntries, config.cacheBytes);
-  const app = createApp({ stores, cache, models: MODELS, ...config });
+  // Bind first: a busy port or a bad host must fail before any file (stores, a new link key)
+  // is created. No request can run before the stores are open: nothing below yields.
+  let fetch: (req: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
-      fetch: app.fetch,
+      fetch: (req) => fetch(req),
       // No transport cap below the app's: Bun's own 413 has no JSON body. The app's bodyLimit
       // refuses an over-cap Content-Length before reading and stops a chunked body at the cap.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     });
   } catch (err) {
-    stores.close();
+    throw new ListenError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  let stores: Stores;
+  try {
+    stores = Stores.open({ ...config, models: MODELS });
+  } catch (err) {
+    void server.stop(true);
     throw err;
   }
-  // WAL checkpoints run on a timer, off the request path, so the WAL stays bounded.
+  const cache = new LruCache(config.cacheEntries, config.cacheBytes);
+  fetch = createApp({ stores, cache, models: MODELS, ...config }).fetch;
+
+  // Maintenance (WAL checkpoint, pending cleanup) runs on a timer, off the request path.
   const timer = setInterval(() => {
     try {
       stores.maintain();

@@ -122,7 +122,7 @@ describe("dist/privata", () => {
       { args: ["--port", "70000"], match: /^privata: invalid --port/ },
       { args: ["--durability", "fast"], match: /^privata: invalid --durability/ },
       { args: ["--no-such-flag"], match: /^privata: / },
-      { args: [], env: { PRIVATA_PORT: "nope" }, match: /^privata: invalid --port/ },
+      { args: [], env: { PRIVATA_PORT: "nope" }, match: /^privata: invalid PRIVATA_PORT/ }, // names its source
     ];
     for (const c of cases) {
       const r = runSync([BIN, ...c.args], { env: c.env ?? {}, cwd: dir() });

@@ -31,6 +31,15 @@ describe("one server per data dir", () => {
   });
 });
 
+describe("the data dir", () => {
+  test("is created when missing, but not a missing parent path", () => {
+    const base = tempDir();
+    dirs.push(base);
+    open(join(base, "new")).close();
+    expect(() => open(join(base, "no", "such", "parent"))).toThrow(/parent/);
+  });
+});
+
 describe("stores that do not belong together are refused", () => {
   test("a clinical.db from another deployment", () => {
     const [d1, d2] = [tempDir(), tempDir()];

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { ModelDef } from "../models/types.ts";
 import { Pseudonymizer } from "../crypto/pseudonym.ts";
 import { ClinicalStore } from "./clinical.ts";
@@ -56,6 +56,9 @@ export class Stores {
   }
 
   static open(opts: StoreOptions): Stores {
+    // Only the data dir itself is created: a typo in its parent path should fail, not
+    // silently grow a new tree somewhere.
+    if (!existsSync(dirname(opts.dataDir))) throw new Error(`the parent of data dir ${opts.dataDir} does not exist`);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const unlock = lockDataDir(opts.dataDir);
     let identity: IdentityStore | undefined;

@@ -6,7 +6,7 @@ import { createSchema, listQuerySchema, updateSchema, type ApiRecord, type Field
 import type { RecordStore } from "../db/records.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
-import { limitBody, methodNotAllowed, requireJson } from "../middleware.ts";
+import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
@@ -37,7 +37,7 @@ function onInvalid(what: string) {
 export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
   const { records, cache } = deps;
   const key = (id: string) => `${model.name}/${id}`;
-  const body = [requireJson, limitBody(deps.bodyLimit)] as const;
+  const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
   const id = zValidator("param", idParam, onInvalid("id"));
 
   /** Encode once; the same bytes answer this request and later cache hits. */
