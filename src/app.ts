@@ -59,6 +59,7 @@ export function createApp(deps: AppDeps): Hono {
     if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
     const unavailable = storeProblem(err);
     if (unavailable) {
+      deps.stores.noteFailure();
       console.error(`privata: ${unavailable.code}`);
       return c.json({ error: unavailable } satisfies ErrorBody, 503);
     }

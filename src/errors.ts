@@ -2,8 +2,11 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 
-type ZodError = z.core.$ZodError;
 import { SERVER_FIELDS } from "./models/types.ts";
+
+type ZodError = z.core.$ZodError;
+/** An error names at most this many issues: a body of 5 000 unknown keys gets a short answer. */
+const MAX_ISSUES = 20;
 
 export type Issue = { path: (string | number)[]; code: string; message: string };
 export type ErrorBody = { error: { code: string; message: string; issues?: Issue[] } };
@@ -48,7 +51,8 @@ export function toIssues(error: ZodError): Issue[] {
       out.push({ path, code: i.code, message: i.message });
     }
   }
-  return out;
+  if (out.length <= MAX_ISSUES) return out;
+  return [...out.slice(0, MAX_ISSUES), { path: [], code: "too_many_issues", message: `and ${out.length - MAX_ISSUES} more` }];
 }
 
 export function validationError(error: ZodError, what: string): ApiError {

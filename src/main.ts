@@ -22,7 +22,8 @@ if (parsed.help) {
 let running: ReturnType<typeof startServer> | undefined;
 // Handlers go in before the server starts (and before the "listening" line a supervisor may
 // wait for): a signal that arrives early must still get the clean shutdown, not the default kill.
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+// SIGHUP too: closing the terminal a server runs in must not skip the clean close.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
     if (!running) process.exit(0);
     running.shutdown().then(

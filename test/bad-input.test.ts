@@ -12,7 +12,7 @@ interface Case {
   method: string;
   /** "{id}" is replaced by the seeded record's id */
   path: string;
-  body?: string;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
   status: number;
   code?: string;
@@ -110,6 +110,10 @@ const createBodies: BodyCase[] = [
   // SQLite would store U+FFFD for a lone surrogate, so a read would differ from the write
   ["lone surrogate in firstName", '{"firstName":"x\\ud800y","lastName":"B","email":"a@b.org"}', 400, "validation_failed", issue("firstName")],
   ["lone surrogate in a medication", j({ ...valid(), medications: ["ok", "x\udc00"] }), 400, "validation_failed", issue("medications")],
+  ["NUL in firstName", j({ ...valid(), firstName: "a\u0000b" }), 400, "validation_failed", issue("firstName")],
+  ["newline in diagnosis", j({ ...valid(), diagnosis: "a\nb" }), 400, "validation_failed", issue("diagnosis")],
+  ["zero-width-only lastName", j({ ...valid(), lastName: "\u200b" }), 400, "validation_failed", issue("lastName")],
+  ["blank firstName", j({ ...valid(), firstName: " \t " }), 400, "validation_failed", issue("firstName")],
 ];
 const requiredMissing: BodyCase[] = [
   ["no fields", "{}", 400, "validation_failed", issue("firstName")],
@@ -139,6 +143,10 @@ for (const [m, path] of [["POST", "/api/users"], ["PUT", "/api/users/{id}"], ["P
     { name: `${m}: form`, method: m, path, body: "firstName=A&lastName=B&email=a%40b.org", headers: { "content-type": "application/x-www-form-urlencoded" }, status: 415 },
     { name: `${m}: no content-type`, method: m, path, body, headers: {}, status: 415 },
     { name: `${m}: no body at all`, method: m, path, headers: JSON_CT, status: 400 },
+    { name: `${m}: whitespace body`, method: m, path, body: "  \n ", status: 400, code: "empty_body" },
+    { name: `${m}: bytes that are not UTF-8`, method: m, path, body: new Uint8Array([...Buffer.from('{"firstName":"Ren'), 0xe9, ...Buffer.from('","lastName":"B","email":"a@b.org"}')]), status: 400, code: "invalid_encoding" },
+    { name: `${m}: charset latin1`, method: m, path, body, headers: { "content-type": "application/json; charset=latin1" }, status: 415, code: "unsupported_media_type" },
+    { name: `${m}: gzip content coding`, method: m, path, body, headers: { ...JSON_CT, "content-encoding": "gzip" }, status: 415, code: "unsupported_media_type" },
     { name: `${m}: ~100 KiB body over the default cap`, method: m, path, body: j({ ...valid(), diagnosis: x(100 * 1024) }), status: 413, code: "payload_too_large" },
     { name: `${m}: over the cap with content-length`, method: m, path, body: j({ ...valid(), diagnosis: x(70 * 1024) }), headers: { ...JSON_CT, "content-length": String(70 * 1024 + 200) }, status: 413 },
   );
@@ -165,10 +173,12 @@ cases.push(
   { name: "DELETE unknown query param", method: "DELETE", path: "/api/users/{id}?force=true", status: 400, code: "validation_failed", check: issue("force") },
   { name: "DELETE gdprCompliant=yes", method: "DELETE", path: "/api/users/{id}?gdprCompliant=yes", status: 400, code: "validation_failed" },
   { name: "DELETE repeated gdprCompliant", method: "DELETE", path: "/api/users/{id}?gdprCompliant=true&gdprCompliant=false", status: 400 },
-  { name: "DELETE collection", method: "DELETE", path: "/api/users", status: 405, code: "method_not_allowed", check: allow("GET, POST") },
-  { name: "PUT collection", method: "PUT", path: "/api/users", body: j(valid()), status: 405, check: allow("GET, POST") },
-  { name: "PATCH collection", method: "PATCH", path: "/api/users", body: j(valid()), status: 405, check: allow("GET, POST") },
-  { name: "POST to a record", method: "POST", path: "/api/users/{id}", body: j(valid()), status: 405, check: allow("GET, PUT, PATCH, DELETE") },
+  { name: "DELETE collection", method: "DELETE", path: "/api/users", status: 405, code: "method_not_allowed", check: allow("GET, HEAD, POST") },
+  { name: "PUT collection", method: "PUT", path: "/api/users", body: j(valid()), status: 405, check: allow("GET, HEAD, POST") },
+  { name: "PATCH collection", method: "PATCH", path: "/api/users", body: j(valid()), status: 405, check: allow("GET, HEAD, POST") },
+  { name: "POST to a record", method: "POST", path: "/api/users/{id}", body: j(valid()), status: 405, check: allow("GET, HEAD, PUT, PATCH, DELETE") },
+  { name: "GET by id with a query parameter", method: "GET", path: "/api/users/{id}?fields=all", status: 400, code: "validation_failed", check: issue("fields") },
+  { name: "5 000 unknown keys: a short answer", method: "POST", path: "/api/users", body: j(Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1]))), status: 400, check: (e) => expect((e.issues as unknown[]).length).toBe(21) },
   { name: "unknown path", method: "GET", path: "/nope", status: 404, code: "not_found" },
   { name: "unknown model", method: "GET", path: "/api/patients", status: 404, code: "not_found" },
   { name: "path below a record", method: "GET", path: "/api/users/{id}/extra", status: 404, code: "not_found" },

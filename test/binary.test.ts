@@ -185,11 +185,11 @@ describe("dist/privata", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  test("SIGINT also shuts down cleanly with exit 0", async () => {
+  test.each(["SIGINT", "SIGHUP"] as const)("%s also shuts down cleanly with exit 0", async (signal) => {
     const dataDir = dir();
     const s = await startProcess([BIN, "--port", "0", "--data-dir", dataDir]);
     expect((await send(s.url, "POST", "/api/users", userBody())).status).toBe(201);
-    expect(await s.stop("SIGINT")).toBe(0);
+    expect(await s.stop(signal)).toBe(0);
     expect(s.stderr()).not.toContain("error");
     expectNoWal(dataDir);
   });

@@ -109,10 +109,10 @@ describe("privata over real sockets", () => {
 
   test("an unsupported method gets 405 with Allow", async () => {
     const onList = await fetch(`${server.url}/api/users`, { method: "DELETE" });
-    expect(onList.headers.get("allow")).toBe("GET, POST");
+    expect(onList.headers.get("allow")).toBe("GET, HEAD, POST");
     await expectError(onList, 405, "method_not_allowed");
     const onItem = await fetch(`${server.url}/api/users/01890000-0000-7000-8000-000000000000`, { method: "POST", headers: JSON_CT, body: "{}" });
-    expect(onItem.headers.get("allow")).toBe("GET, PUT, PATCH, DELETE");
+    expect(onItem.headers.get("allow")).toBe("GET, HEAD, PUT, PATCH, DELETE");
     await expectError(onItem, 405, "method_not_allowed");
   });
 

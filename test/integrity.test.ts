@@ -203,3 +203,38 @@ describe("a clean close", () => {
     t.close();
   });
 });
+
+describe("health tells the truth about the stores", () => {
+  test("503 while another process holds a store's write lock, 200 again once it lets go", async () => {
+    const { t } = await withRecord();
+    const release = lockClinical(t.dataDir);
+    expect((await t.req("GET", "/health")).status).toBe(503);
+    release();
+    expect((await t.req("GET", "/health")).status).toBe(200);
+    t.close();
+  });
+
+  test("503 right after a request failed on a store (a probe cannot see a full disk or a bad page)", async () => {
+    const { t } = await withRecord();
+    const release = lockClinical(t.dataDir);
+    expect((await t.req("POST", "/api/users", userBody())).status).toBe(503);
+    release();
+    const res = await t.req("GET", "/health");
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { status: string }).status).toBe("unavailable");
+    t.close();
+  });
+});
+
+describe("record responses", () => {
+  test("are never cached along the way (Cache-Control: no-store) and are application/json", async () => {
+    const { t, id } = await withRecord();
+    for (const [method, path, body] of [["GET", `/api/users/${id}`], ["GET", "/api/users"], ["PATCH", `/api/users/${id}`, { diagnosis: "X" }], ["POST", "/api/users", userBody()]] as const) {
+      const res = await t.req(method, path, body);
+      expect(res.status).toBeLessThan(300);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(res.headers.get("content-type")).toBe("application/json");
+    }
+    t.close();
+  });
+});

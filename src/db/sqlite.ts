@@ -46,6 +46,17 @@ export function checkpoint(db: Database): boolean {
   }
 }
 
+/** Take and release the write lock without waiting: throws if the store cannot be written. */
+export function probeWrite(db: Database): void {
+  db.run("PRAGMA busy_timeout = 0");
+  try {
+    db.run("BEGIN IMMEDIATE");
+    db.run("ROLLBACK");
+  } finally {
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
 /** Quote an identifier that was validated at model declaration time. */
 export function ident(name: string): string {
   return `"${name}"`;

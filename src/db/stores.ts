@@ -8,7 +8,7 @@ import { IdentityStore } from "./identity.ts";
 import { lockDataDir } from "./lock.ts";
 import { RecordStore } from "./records.ts";
 import { openLinkKey } from "./store-key.ts";
-import { checkpoint, type Durability } from "./sqlite.ts";
+import { checkpoint, probeWrite, type Durability } from "./sqlite.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -16,6 +16,8 @@ export interface StoreOptions {
   durability: Durability;
   models: readonly ModelDef[];
 }
+
+const FAILURE_MEMORY_MS = 5000;
 
 export const IDENTITY_FILE = "identity.db";
 export const CLINICAL_FILE = "clinical.db";
@@ -29,6 +31,7 @@ export class Stores {
   /** set when a failed second write step may have left an orphan: maintenance reconciles */
   private orphansPossible = false;
   private readonly inodes: [string, number][];
+  private lastFailure = 0;
 
   private constructor(
     readonly identity: IdentityStore,
@@ -104,13 +107,22 @@ export class Stores {
     this.checkpoint();
   }
 
-  /** Throws when a store cannot be read or its file was removed or replaced under us. */
+  /** A request just failed on a store: /health reports it for a while (see ping). */
+  noteFailure(): void {
+    this.lastFailure = Date.now();
+  }
+
+  /**
+   * Throws when a store cannot be read or written now, its file was removed or replaced under
+   * us, or a request failed on a store in the last few seconds (what a single probe cannot
+   * see, like a corrupt page or a full disk).
+   */
   ping(): void {
-    this.identity.meta.get("clean_shutdown");
-    this.clinical.meta.get("pair_id");
+    if (Date.now() - this.lastFailure < FAILURE_MEMORY_MS) throw new Error("a request failed on a store just now");
     for (const [path, ino] of this.inodes) {
       if (statSync(path, { throwIfNoEntry: false })?.ino !== ino) throw new Error(`${path} was removed or replaced`);
     }
+    for (const db of [this.identity.db, this.clinical.db]) probeWrite(db);
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {

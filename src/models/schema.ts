@@ -11,10 +11,19 @@ export type ApiRecord = { id: string; createdAt: string; updatedAt: string } & F
  * would no longer return exactly what was acknowledged. Refuse them up front.
  */
 function text(max: number, min = 0) {
-  const s = z.string().min(min).max(max).refine((v) => v.isWellFormed(), { message: "must be well-formed Unicode" });
-  // a required text must say something: " " is not a name
-  return min > 0 ? s.refine((v) => /\S/.test(v), { message: "must not be blank" }) : s;
+  const s = z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => v.isWellFormed(), { message: "must be well-formed Unicode" })
+    // every declared text is a one-line label: control characters are garbage or an attack
+    .refine((v) => !CONTROL.test(v), { message: "must not contain control characters" });
+  // a required text must say something: " " or a zero-width space is not a name
+  return min > 0 ? s.refine((v) => VISIBLE.test(v), { message: "must not be blank" }) : s;
 }
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const VISIBLE = /[^\s\u200b-\u200f\u2060\ufeff]/;
 
 function fieldSchema(def: FieldDef): z.ZodType {
   if (def.type === "string[]") return z.array(text(def.maxItemLength)).max(def.maxItems);

@@ -19,12 +19,21 @@ export interface RecordDeps {
   purgeWal: () => boolean;
 }
 
-const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
+// Health data must not be kept by browsers or proxies along the way.
+const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
 const encoder = new TextEncoder();
 
 // A malformed id is a record that does not exist: 404, never a validation detail.
 const idParam = z.object({ id: z.uuid().transform((s) => s.toLowerCase()) });
 const deleteQuery = z.strictObject({ gdprCompliant: z.enum(["true", "false"]).optional() });
+
+/** A read by id takes no query parameters: any given is an unknown field (400). */
+function noQuery(url: string): void {
+  const keys = [...new URL(url).searchParams.keys()];
+  if (keys.length === 0) return;
+  const issues = keys.map((k) => ({ path: [k], code: "unknown_field", message: `unknown field: ${k}` }));
+  throw new ApiError(400, "validation_failed", `invalid query: ${issues[0]!.message}`, issues);
+}
 
 /** zod-validator hook: a failed parse becomes our 400 (or a 404 for ids). */
 function onInvalid(what: string) {
@@ -62,10 +71,12 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
       url.searchParams.set("cursor", page.next);
       c.header("Link", `<${url.pathname}${url.search}>; rel="next"`);
     }
-    return c.json(page.items);
+    return c.json(page.items, 200, { "Cache-Control": "no-store" });
   });
 
   app.get("/:id", id, (c) => {
+    // strict like every other input, but without a validator on the hottest route
+    if (c.req.url.includes("?")) noQuery(c.req.url);
     const { id } = c.req.valid("param");
     const hit = cache.lookup(key(id));
     if (hit) return c.body(hit, 200, { ...JSON_HEADERS, "X-Cache-Hit": "true" });
@@ -97,7 +108,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
     return c.body(null, 204);
   });
 
-  app.all("/", methodNotAllowed("GET, POST"));
-  app.all("/:id", methodNotAllowed("GET, PUT, PATCH, DELETE"));
+  app.all("/", methodNotAllowed("GET, HEAD, POST"));
+  app.all("/:id", methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"));
   return app;
 }
