@@ -1,9 +1,10 @@
 import type { ModelDef } from "../models/types.ts";
 import { withDefaults, type ApiRecord, type Fields } from "../models/schema.ts";
-import { hexToUuid, randomPseudonym, type Pseudonymizer } from "../crypto/pseudonym.ts";
+import { randomPseudonym, type Pseudonymizer } from "../crypto/pseudonym.ts";
 import type { Filter, IdentityRow, IdentityTable } from "./identity.ts";
 import type { ClinicalTable } from "./clinical.ts";
 import { listAcross } from "./list.ts";
+import { reconcile } from "./reconcile.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./errors.ts";
 
 export type Page = { items: ApiRecord[]; next: string | null };
@@ -111,36 +112,9 @@ export class RecordStore {
     return { identity: this.identity.count(), clinical: c.total, deidentified: c.deidentified };
   }
 
-  /**
-   * Remove clinical halves whose identity half never committed. Returns how many. A merge of
-   * two sorted id lists (linked halves decrypted in batches; identity ids scanned in key
-   * order), so it reads each store once, sequentially, instead of one lookup per record.
-   */
-  reconcile(chunk = 20_000): number {
-    // ids as dashless hex: one compact string each, and the same order as the ids
-    const linked: string[] = [];
-    for (let after: Uint8Array | null = null; ; ) {
-      const ps = this.clinical.linked(after, chunk);
-      for (const hex of this.pseudo.recordHexes(ps)) linked.push(hex);
-      if (ps.length < chunk) break;
-      after = ps[ps.length - 1]!;
-    }
-    linked.sort();
-    const orphans: string[] = [];
-    let j = 0;
-    for (let after = ""; ; ) {
-      const have = this.identity.ids(after, chunk);
-      for (const id of have) {
-        const hex = id.replaceAll("-", "");
-        while (j < linked.length && linked[j]! < hex) orphans.push(linked[j++]!);
-        if (linked[j] === hex) j++;
-      }
-      if (have.length < chunk) break;
-      after = have[have.length - 1]!;
-    }
-    while (j < linked.length) orphans.push(linked[j++]!);
-    for (const hex of orphans) this.clinical.delete(this.pseudo.pseudonym(hexToUuid(hex)));
-    return orphans.length;
+  /** Remove clinical halves whose identity half never committed. Returns how many. */
+  reconcile(chunk?: number): number {
+    return reconcile(this.identity, this.clinical, this.pseudo, chunk);
   }
 
   clear(): void {

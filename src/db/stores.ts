@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ModelDef } from "../models/types.ts";
@@ -7,7 +6,7 @@ import { ClinicalStore } from "./clinical.ts";
 import { IdentityStore } from "./identity.ts";
 import { lockDataDir } from "./lock.ts";
 import { RecordStore } from "./records.ts";
-import { openLinkKey } from "./store-key.ts";
+import { openLinkKey, pairStores } from "./pairing.ts";
 import { checkpoint, probeWrite, type Durability } from "./sqlite.ts";
 
 export interface StoreOptions {
@@ -153,23 +152,5 @@ export class Stores {
     this.identity.db.close(true);
     this.clinical.db.close(true);
     this.unlock();
-  }
-}
-
-/**
- * Both files carry the same random pair id, written when they are created together. A
- * clinical.db that was lost, replaced, or restored from another deployment is refused at
- * start instead of serving records whose clinical half silently went missing.
- */
-function pairStores(identity: IdentityStore, clinical: ClinicalStore, empty: boolean): void {
-  const a = identity.meta.get("pair_id");
-  const b = clinical.meta.get("pair_id");
-  if ((a === null || b === null) && empty) {
-    // brand-new pair (or a first start that stopped between the two writes below)
-    const id = a ?? b ?? randomBytes(16).toString("hex");
-    clinical.meta.set("pair_id", id);
-    identity.meta.set("pair_id", id);
-  } else if (a !== b) {
-    throw new Error("identity.db and clinical.db do not belong together (store pair id differs); restore them from the same backup");
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { KeyError, keyCheckValue, loadLinkKey, sameCheckValue } from "../crypto/link-key.ts";
 import type { ClinicalStore } from "./clinical.ts";
@@ -23,4 +24,22 @@ export function openLinkKey(identity: IdentityStore, clinical: ClinicalStore, ke
     console.error(`privata: warning: link key ${keyFile} is readable by other users; chmod 600 it`);
   }
   return key;
+}
+
+/**
+ * Both files carry the same random pair id, written when they are created together. A
+ * clinical.db that was lost, replaced, or restored from another deployment is refused at
+ * start instead of serving records whose clinical half silently went missing.
+ */
+export function pairStores(identity: IdentityStore, clinical: ClinicalStore, empty: boolean): void {
+  const a = identity.meta.get("pair_id");
+  const b = clinical.meta.get("pair_id");
+  if ((a === null || b === null) && empty) {
+    // brand-new pair (or a first start that stopped between the two writes below)
+    const id = a ?? b ?? randomBytes(16).toString("hex");
+    clinical.meta.set("pair_id", id);
+    identity.meta.set("pair_id", id);
+  } else if (a !== b) {
+    throw new Error("identity.db and clinical.db do not belong together (store pair id differs); restore them from the same backup");
+  }
 }
