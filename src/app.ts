@@ -57,9 +57,12 @@ export function createApp(deps: AppDeps): Hono {
   // logged by class name only (never a message or stack that could carry PHI) and answer 500.
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
+    // The client went away mid-body: nobody reads this answer, and it is no server fault.
+    if (err.name === "AbortError") return c.json({ error: { code: "aborted", message: "request aborted" } } satisfies ErrorBody, 400);
     const unavailable = storeProblem(err);
     if (unavailable) {
-      deps.stores.noteFailure();
+      // a write that failed on a store (not a record the stores disagree on) marks /health
+      if (!(err instanceof IncompleteRecordError)) deps.stores.noteFailure();
       console.error(`privata: ${unavailable.code}`);
       return c.json({ error: unavailable } satisfies ErrorBody, 503);
     }

@@ -15,6 +15,14 @@ export class ListenError extends Error {
   override name = "ListenError";
 }
 
+/**
+ * Bun hands a request without a usable Host header (HTTP/1.0, or an empty Host) a relative
+ * URL, which routing and URL parsing expect to be absolute: give it this server's origin.
+ */
+function absolute(req: Request, origin: string): Request {
+  return req.url.charCodeAt(0) === 47 /* "/" */ ? new Request(origin + req.url, req) : req;
+}
+
 /** Listen, then open the stores. Shared by main.ts and tests that need real sockets. */
 export function startServer(config: Config): Running {
   // Bind first: a busy port or a bad host must fail before any file (stores, a new link key)
@@ -25,7 +33,7 @@ export function startServer(config: Config): Running {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
-      fetch: (req) => fetch(req),
+      fetch: (req) => fetch(absolute(req, origin)),
       // No transport cap below the app's: Bun's own 413 has no JSON body. The app's bodyLimit
       // refuses an over-cap Content-Length before reading and stops a chunked body at the cap.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
@@ -33,6 +41,7 @@ export function startServer(config: Config): Running {
   } catch (err) {
     throw new ListenError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message.split("\n")[0]}`);
   }
+  const origin = server.url.origin;
   let stores: Stores;
   try {
     stores = Stores.open({ ...config, models: MODELS });

@@ -110,7 +110,9 @@ const createBodies: BodyCase[] = [
   // SQLite would store U+FFFD for a lone surrogate, so a read would differ from the write
   ["lone surrogate in firstName", '{"firstName":"x\\ud800y","lastName":"B","email":"a@b.org"}', 400, "validation_failed", issue("firstName")],
   ["lone surrogate in a medication", j({ ...valid(), medications: ["ok", "x\udc00"] }), 400, "validation_failed", issue("medications")],
-  ["NUL in firstName", j({ ...valid(), firstName: "a\u0000b" }), 400, "validation_failed", issue("firstName")],
+  ["lone surrogate in email", '{"firstName":"A","lastName":"B","email":"a\\ud800b@example.org"}', 400, "validation_failed", issue("email")],
+  ["control character in email", j({ ...valid(), email: "a\u001bb@example.org" }), 400, "validation_failed", issue("email")],
+    ["NUL in firstName", j({ ...valid(), firstName: "a\u0000b" }), 400, "validation_failed", issue("firstName")],
   ["newline in diagnosis", j({ ...valid(), diagnosis: "a\nb" }), 400, "validation_failed", issue("diagnosis")],
   ["zero-width-only lastName", j({ ...valid(), lastName: "\u200b" }), 400, "validation_failed", issue("lastName")],
   ["blank firstName", j({ ...valid(), firstName: " \t " }), 400, "validation_failed", issue("firstName")],

@@ -238,3 +238,38 @@ describe("record responses", () => {
     t.close();
   });
 });
+
+/** Another process's write lock on identity.db: the second step of an update fails. */
+function lockIdentity(dataDir: string): () => void {
+  const other = new Database(join(dataDir, "identity.db"));
+  other.run("BEGIN IMMEDIATE");
+  return () => {
+    other.run("ROLLBACK");
+    other.close();
+  };
+}
+
+describe("a failed write is not left half applied", () => {
+  test("an update whose identity step fails answers 503 and leaves the record as it was", async () => {
+    const { t, id } = await withRecord();
+    const before = await (await t.req("GET", `/api/users/${id}`)).json();
+    const release = lockIdentity(t.dataDir);
+    const res = await t.req("PUT", `/api/users/${id}`, { diagnosis: "Changed", firstName: "Changed" });
+    expect(res.status).toBe(503);
+    release();
+    t.cache.clear();
+    expect(await (await t.req("GET", `/api/users/${id}`)).json()).toEqual(before);
+    expect(((await (await t.req("GET", "/api/users?diagnosis=Changed")).json()) as unknown[]).length).toBe(0);
+    t.close();
+  });
+
+  test("a gdprCompliant delete whose clinical step fails is de-identified by maintenance, not dropped", async () => {
+    const { t, id } = await withRecord();
+    const release = lockClinical(t.dataDir);
+    expect((await t.req("DELETE", `/api/users/${id}?gdprCompliant=true`)).status).toBe(503);
+    release();
+    t.stores.maintain();
+    expect(t.stores.counts()).toEqual({ identity: 0, clinical: 1, deidentified: 1 });
+    t.close();
+  });
+});

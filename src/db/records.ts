@@ -18,6 +18,8 @@ export type Page = { items: ApiRecord[]; next: string | null };
 export class RecordStore {
   /** records in identity (kept in memory to plan cross-store lists without a count scan) */
   private size: number;
+  /** clinical halves of gdprCompliant deletes whose second step failed, to de-identify */
+  private readonly pendingDeidentify: Uint8Array[] = [];
 
   constructor(
     readonly model: ModelDef,
@@ -63,9 +65,21 @@ export class RecordStore {
     const fields: Fields = {};
     for (const name of Object.keys(this.model.fields)) fields[name] = patch[name] !== undefined ? patch[name]! : current[name]!;
     const touchesClinical = Object.keys(patch).some((k) => this.model.fields[k]?.class === "clinical");
-    if (touchesClinical && !this.clinical.update(this.pseudo.pseudonym(id), fields)) throw new IncompleteRecordError();
+    const p = this.pseudo.pseudonym(id);
+    if (touchesClinical && !this.clinical.update(p, fields)) throw new IncompleteRecordError();
     const updated: IdentityRow = { id, createdAt: current.createdAt, updatedAt: new Date().toISOString(), fields };
-    this.identity.update(updated);
+    try {
+      this.identity.update(updated);
+    } catch (err) {
+      // A failed (not crashed) update must not stay half applied: put the clinical half back.
+      // Only if that fails too is the record left with the new clinical values.
+      try {
+        if (touchesClinical) this.clinical.update(p, current);
+      } catch {
+        // the store is still failing: repeating the update converges
+      }
+      throw err;
+    }
     return this.toRecord(updated);
   }
 
@@ -83,12 +97,26 @@ export class RecordStore {
       if (deidentify) this.clinical.deidentify(p, randomPseudonym());
       else this.clinical.delete(p);
     } catch {
-      // The record is already gone for every reader; its clinical half is now an orphan
-      // that maintenance removes (a later DELETE would only find a 404).
+      // The record is already gone for every reader (a later DELETE finds a 404); its clinical
+      // half is left to maintenance: de-identified if asked, else removed as an orphan.
+      if (deidentify) this.pendingDeidentify.push(p);
       this.onOrphan();
       throw new ErasurePendingError();
     }
     return true;
+  }
+
+  /**
+   * Maintenance: de-identify the halves whose gdprCompliant delete could not finish, then
+   * remove any other orphan. If the server stops before this runs, startup reconciliation
+   * removes those halves instead of keeping them (erring on the side of erasure).
+   */
+  finishPending(): number {
+    while (this.pendingDeidentify.length > 0) {
+      this.clinical.deidentify(this.pendingDeidentify[0]!, randomPseudonym());
+      this.pendingDeidentify.shift();
+    }
+    return this.reconcile();
   }
 
   /** One page in id (creation) order; filters may name indexed fields of either store. */

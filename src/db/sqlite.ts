@@ -3,6 +3,10 @@ import { chmodSync } from "node:fs";
 
 export type Durability = "normal" | "full";
 
+// Short: a wait blocks the event loop, and only another process (never ours: the data dir is
+// locked to one server) can hold a store's lock. Such a write fails fast with a 503.
+const BUSY_TIMEOUT_MS = 100;
+
 /**
  * Open one store with every PRAGMA set explicitly: Bun's build defaults differ from SQLite's
  * (it uses synchronous=FULL in WAL), so nothing is left to a default.
@@ -11,7 +15,6 @@ export function openStore(path: string, durability: Durability): Database {
   const db = new Database(path, { create: true, strict: true });
   // Health data: owner-only. SQLite gives the -wal and -shm files the main file's mode.
   chmodSync(path, 0o600);
-  // Short: a lock wait blocks the event loop. Only one server opens the files (data dir lock).
   db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.run("PRAGMA journal_mode = WAL");
   // NORMAL in WAL: a commit survives a process crash; FULL also survives power loss / OS crash.
@@ -29,7 +32,6 @@ export function openStore(path: string, durability: Durability): Database {
   return db;
 }
 
-const BUSY_TIMEOUT_MS = 1000;
 
 /**
  * Fold the WAL into the main file and truncate it. False when a reader kept it from

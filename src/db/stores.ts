@@ -100,7 +100,7 @@ export class Stores {
   /** The timer's work: finish any cleanup a failed write left behind, then checkpoint. */
   maintain(): void {
     if (this.orphansPossible) {
-      this.reconcile();
+      for (const r of this.records.values()) r.finishPending();
       this.orphansPossible = false;
     }
     this.checkpoint();

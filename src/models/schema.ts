@@ -10,14 +10,15 @@ export type ApiRecord = { id: string; createdAt: string; updatedAt: string } & F
  * Lone UTF-16 surrogates cannot be stored as UTF-8: SQLite would hand back U+FFFD, and a read
  * would no longer return exactly what was acknowledged. Refuse them up front.
  */
-function text(max: number, min = 0) {
-  const s = z
-    .string()
-    .min(min)
-    .max(max)
+function clean<T extends z.ZodString | z.ZodEmail>(s: T) {
+  return s
     .refine((v) => v.isWellFormed(), { message: "must be well-formed Unicode" })
     // every declared text is a one-line label: control characters are garbage or an attack
     .refine((v) => !CONTROL.test(v), { message: "must not contain control characters" });
+}
+
+function text(max: number, min = 0) {
+  const s = clean(z.string().min(min).max(max));
   // a required text must say something: " " or a zero-width space is not a name
   return min > 0 ? s.refine((v) => VISIBLE.test(v), { message: "must not be blank" }) : s;
 }
@@ -28,7 +29,7 @@ const VISIBLE = /[^\s\u200b-\u200f\u2060\ufeff]/;
 function fieldSchema(def: FieldDef): z.ZodType {
   if (def.type === "string[]") return z.array(text(def.maxItemLength)).max(def.maxItems);
   // Internationalised addresses (josé@example.de) are valid mail addresses (RFC 6531).
-  if (def.type === "email") return z.email({ pattern: z.regexes.unicodeEmail }).max(def.max);
+  if (def.type === "email") return clean(z.email({ pattern: z.regexes.unicodeEmail }).max(def.max));
   return text(def.max, def.min);
 }
 
