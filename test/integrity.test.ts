@@ -132,15 +132,16 @@ describe("system routes", () => {
   });
 });
 
-/** Another process's write lock on clinical.db: the clinical step of a write fails. */
-function lockClinical(dataDir: string): () => void {
-  const other = new Database(join(dataDir, "clinical.db"));
+/** Another connection's write lock on one store: that store's step of a write fails. */
+function lockStore(dataDir: string, file: "clinical.db" | "identity.db"): () => void {
+  const other = new Database(join(dataDir, file));
   other.run("BEGIN IMMEDIATE");
   return () => {
     other.run("ROLLBACK");
     other.close();
   };
 }
+const lockClinical = (dataDir: string) => lockStore(dataDir, "clinical.db");
 
 describe("a failed second write step", () => {
   test("a delete whose clinical step fails answers 503 and maintenance finishes the erasure", async () => {
@@ -239,21 +240,12 @@ describe("record responses", () => {
   });
 });
 
-/** Another process's write lock on identity.db: the second step of an update fails. */
-function lockIdentity(dataDir: string): () => void {
-  const other = new Database(join(dataDir, "identity.db"));
-  other.run("BEGIN IMMEDIATE");
-  return () => {
-    other.run("ROLLBACK");
-    other.close();
-  };
-}
 
 describe("a failed write is not left half applied", () => {
   test("an update whose identity step fails answers 503 and leaves the record as it was", async () => {
     const { t, id } = await withRecord();
     const before = await (await t.req("GET", `/api/users/${id}`)).json();
-    const release = lockIdentity(t.dataDir);
+    const release = lockStore(t.dataDir, "identity.db");
     const res = await t.req("PUT", `/api/users/${id}`, { diagnosis: "Changed", firstName: "Changed" });
     expect(res.status).toBe(503);
     release();
