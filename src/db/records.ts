@@ -149,6 +149,7 @@ export class RecordStore {
     this.identity.clear();
     this.clinical.clear();
     this.size = 0;
+    this.pendingDeidentify.length = 0;
   }
 
   /** Never fill a missing clinical half with defaults: that would serve values nobody wrote. */
