@@ -5,25 +5,14 @@
 import { describe, test, expect, afterAll } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Pseudonymizer } from "../src/crypto/pseudonym.ts";
-import { makeApp, removeDir, type TestApp } from "./helpers.ts";
+import { makeApp, distinctBody, removeDir, type TestApp } from "./helpers.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
 
-const tok = () => randomBytes(6).toString("hex");
-function distinct(): Record<string, unknown> {
-  return {
-    firstName: `Fgd${tok()}`,
-    lastName: `Lgd${tok()}`,
-    email: `egd${tok()}@example.org`,
-    accountType: `Agd${tok()}`,
-    diagnosis: `Dgd${tok()}`,
-    medications: [`Mgd${tok()}`, `Mgd${tok()}`],
-  };
-}
+const distinct = () => distinctBody("gd");
 
 /** Every file of the data dir whose raw bytes contain the needle. */
 function filesContaining(dir: string, needle: string | Uint8Array, only?: RegExp): string[] {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,5 +64,21 @@ export function userBody(over: Record<string, unknown> = {}): Record<string, unk
     diagnosis: `Diagnosis${n}`,
     medications: [`Medication${n}a`, `Medication${n}b`],
     ...over,
+  };
+}
+
+/**
+ * A users body of values to search raw files for: each a tag plus a fixed-length random token,
+ * so no value is a prefix of another and no two tests share one.
+ */
+export function distinctBody(tag: string, medications = 2): Record<string, unknown> {
+  const tok = () => randomBytes(6).toString("hex");
+  return {
+    firstName: `F${tag}${tok()}`,
+    lastName: `L${tag}${tok()}`,
+    email: `e${tag}${tok()}@example.org`,
+    accountType: `A${tag}${tok()}`,
+    diagnosis: `D${tag}${tok()}`,
+    medications: Array.from({ length: medications }, () => `M${tag}${tok()}`),
   };
 }

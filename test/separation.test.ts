@@ -3,9 +3,8 @@
 // and -shm, both while the server runs (data still in the WAL) and after a clean close.
 import { describe, test, expect, beforeAll, afterAll } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { makeApp, removeDir, type TestApp } from "./helpers.ts";
+import { makeApp, distinctBody, removeDir, type TestApp } from "./helpers.ts";
 
 const IDENTITY_FILES = ["identity.db", "identity.db-wal", "identity.db-shm"];
 const CLINICAL_FILES = ["clinical.db", "clinical.db-wal", "clinical.db-shm"];
@@ -18,19 +17,7 @@ function filesContaining(dir: string, files: string[], needle: string | Buffer):
   });
 }
 
-const tok = () => randomBytes(6).toString("hex");
-
-/** Distinctive values; a fixed-length random token so no value is a prefix of another. */
-function distinct(): Record<string, unknown> {
-  return {
-    firstName: `Fsep${tok()}`,
-    lastName: `Lsep${tok()}`,
-    email: `esep${tok()}@example.org`,
-    accountType: `Asep${tok()}`,
-    diagnosis: `Dsep${tok()}`,
-    medications: [`Msep${tok()}`, `Msep${tok()}`, `Msep${tok()}`],
-  };
-}
+const distinct = () => distinctBody("sep", 3);
 
 interface Written {
   id: string;
