@@ -215,6 +215,39 @@ describe("GET /api/users (list)", () => {
   });
 });
 
+describe("list pages are built from the cache", () => {
+  const t = fresh({ cacheEntries: 4 });
+
+  test("pages equal the stored records whether or not each is cached, also after updates", async () => {
+    const created: Rec[] = [];
+    for (let i = 0; i < 10; i++) created.push(await create(t, userBody()));
+    // only the last 4 creates are cached; the page reads the other 6 from the stores
+    const s0 = (await stats(t)).cache;
+    const page1 = await t.req("GET", "/api/users?limit=10");
+    expect(page1.headers.get("content-type")).toBe("application/json");
+    expect(await json(page1)).toEqual(created);
+    const s1 = (await stats(t)).cache;
+    // counted apart: a page is not 10 reads, and each record is looked up once
+    expect([s1.hits, s1.misses]).toEqual([s0.hits, s0.misses]);
+    expect(s1.pageHits + s1.pageMisses - s0.pageHits - s0.pageMisses).toBe(10);
+    expect(s1.pageMisses - s0.pageMisses).toBeGreaterThanOrEqual(6);
+
+    const upd = await json(await t.req("PATCH", `/api/users/${created[2]!.id}`, { diagnosis: "Asthma" }));
+    created[2] = upd;
+    t.cache.clear();
+    expect(await json(await t.req("GET", "/api/users?limit=10"))).toEqual(created);
+    // served again, now from the encodings the first page put in the cache
+    expect(await json(await t.req("GET", "/api/users?limit=3&cursor=" + created[6]!.id))).toEqual(created.slice(7));
+    expect(await json(await t.req("GET", "/api/users?limit=2"))).toEqual(created.slice(0, 2));
+  });
+
+  test("an empty page is []", async () => {
+    const res = await t.req("GET", "/api/users?lastName=Nobody");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("[]");
+  });
+});
+
 describe("list filters across both stores", () => {
   const t = fresh();
   // Each (lastName, accountType, diagnosis) combination gets a different number of records.

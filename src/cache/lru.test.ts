@@ -70,4 +70,16 @@ describe("LruCache", () => {
     c.resetCounters();
     expect(c.stats().hits + c.stats().misses).toBe(0);
   });
+  test("page lookups refresh recency but are counted apart from reads", () => {
+    const c = new LruCache(2);
+    c.set("a", bytes("a"));
+    c.set("b", bytes("b"));
+    expect(c.lookupForPage("a")).toEqual(bytes("a"));
+    expect(c.lookupForPage("x")).toBeUndefined();
+    c.set("c", bytes("c")); // evicts b: a was refreshed by the page lookup
+    expect(c.lookup("b")).toBeUndefined();
+    expect(c.stats()).toMatchObject({ hits: 0, misses: 1, pageHits: 1, pageMisses: 1 });
+    c.resetCounters();
+    expect(c.stats()).toMatchObject({ hits: 0, misses: 0, pageHits: 0, pageMisses: 0 });
+  });
 });

@@ -8,6 +8,9 @@ export class LruCache {
   private bytesUsed = 0;
   hits = 0;
   misses = 0;
+  /** lookups made to build list pages, counted apart so `hitRate` stays the rate of reads */
+  pageHits = 0;
+  pageMisses = 0;
 
   /** Bounded twice: by entries and by bytes (records vary from ~300 B to tens of KiB). */
   constructor(
@@ -23,14 +26,25 @@ export class LruCache {
     return this.map.size;
   }
 
-  /** Look up and count. Refreshes recency on a hit (Map keeps insertion order). */
+  /** Look up a read by id and count it. Refreshes recency on a hit (Map keeps insertion order). */
   lookup(key: string): Uint8Array<ArrayBuffer> | undefined {
+    const v = this.take(key);
+    if (v === undefined) this.misses++;
+    else this.hits++;
+    return v;
+  }
+
+  /** Look up a record for a list page; counted in pageHits/pageMisses. */
+  lookupForPage(key: string): Uint8Array<ArrayBuffer> | undefined {
+    const v = this.take(key);
+    if (v === undefined) this.pageMisses++;
+    else this.pageHits++;
+    return v;
+  }
+
+  private take(key: string): Uint8Array<ArrayBuffer> | undefined {
     const v = this.map.get(key);
-    if (v === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
+    if (v === undefined) return undefined;
     this.map.delete(key);
     this.map.set(key, v);
     return v;
@@ -63,6 +77,8 @@ export class LruCache {
   resetCounters(): void {
     this.hits = 0;
     this.misses = 0;
+    this.pageHits = 0;
+    this.pageMisses = 0;
   }
 
   stats() {
@@ -71,6 +87,8 @@ export class LruCache {
       hits: this.hits,
       misses: this.misses,
       hitRate: total ? this.hits / total : 0,
+      pageHits: this.pageHits,
+      pageMisses: this.pageMisses,
       size: this.size,
       capacity: this.capacity,
       bytes: this.bytesUsed,

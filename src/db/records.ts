@@ -7,7 +7,7 @@ import { listAcross } from "./list.ts";
 import { reconcile } from "./reconcile.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./errors.ts";
 
-export type Page = { items: ApiRecord[]; next: string | null };
+export type Page = { ids: string[]; next: string | null };
 
 /**
  * One model across both stores. The two files cannot commit atomically together, so every
@@ -119,20 +119,25 @@ export class RecordStore {
     return this.reconcile();
   }
 
-  /** One page in id (creation) order; filters may name indexed fields of either store. */
-  list(filter: Filter, cursor: string | null, limit: number): Page {
+  /**
+   * The ids of one page in id (creation) order; filters may name indexed fields of either
+   * store. Ids only: the route serves each record from its cached encoding, and reads the
+   * stores (get) only for the records not in the cache.
+   */
+  listIds(filter: Filter, cursor: string | null, limit: number): Page {
     const idFilter: Filter = {};
     const clinFilter: Filter = {};
     for (const [k, v] of Object.entries(filter)) {
       (this.model.fields[k]?.class === "clinical" ? clinFilter : idFilter)[k] = v;
     }
     // one more than the page, to know whether there is a next page
-    const rows: { row: IdentityRow; clinical: Fields | null }[] =
+    const ids =
       Object.keys(clinFilter).length === 0
-        ? this.identity.list(idFilter, cursor, limit + 1).map((row) => ({ row, clinical: this.clinical.get(this.pseudo.pseudonym(row.id)) }))
-        : listAcross({ identity: this.identity, clinical: this.clinical, pseudo: this.pseudo, size: this.size }, idFilter, clinFilter, cursor, limit + 1);
-    const items = rows.slice(0, limit).map((r) => this.join(r.row, r.clinical));
-    return { items, next: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+        ? this.identity.listIds(idFilter, cursor, limit + 1)
+        : listAcross({ identity: this.identity, clinical: this.clinical, pseudo: this.pseudo, size: this.size }, idFilter, clinFilter, cursor, limit + 1).map((r) => r.row.id);
+    const more = ids.length > limit;
+    if (more) ids.length = limit;
+    return { ids, next: more ? (ids[ids.length - 1] ?? null) : null };
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {

@@ -7,6 +7,7 @@ import type { RecordStore } from "../db/records.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
+import { joinJsonArray } from "./json-array.ts";
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
@@ -49,11 +50,30 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
   const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
   const id = zValidator("param", idParam, onInvalid("id"));
 
-  /** Encode once; the same bytes answer this request and later cache hits. */
-  function respond(c: Context, rec: ApiRecord, status: 200 | 201, extra?: Record<string, string>) {
+  /** Encode once and cache: the same bytes answer this request, later reads and list pages. */
+  function encode(rec: ApiRecord): Uint8Array<ArrayBuffer> {
     const bytes = encoder.encode(JSON.stringify(rec));
     cache.set(key(rec.id), bytes);
-    return c.body(bytes, status, { ...JSON_HEADERS, ...extra });
+    return bytes;
+  }
+
+  function respond(c: Context, rec: ApiRecord, status: 200 | 201, extra?: Record<string, string>) {
+    return c.body(encode(rec), status, { ...JSON_HEADERS, ...extra });
+  }
+
+  /** A page's records from the cache; only the misses are read from the stores. */
+  function pageBody(ids: readonly string[]): Uint8Array<ArrayBuffer> {
+    const parts: Uint8Array[] = [];
+    for (const id of ids) {
+      const hit = cache.lookupForPage(key(id));
+      if (hit) {
+        parts.push(hit);
+        continue;
+      }
+      const rec = records.get(id);
+      if (rec) parts.push(encode(rec));
+    }
+    return joinJsonArray(parts);
   }
 
   const app = new Hono();
@@ -65,13 +85,14 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
 
   app.get("/", zValidator("query", listQuerySchema(model, MAX_PAGE), onInvalid("query")), (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query") as Record<string, string | number | undefined>;
-    const page = records.list(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
+    const page = records.listIds(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
+    const headers: Record<string, string> = { ...JSON_HEADERS };
     if (page.next) {
       const url = new URL(c.req.url);
       url.searchParams.set("cursor", page.next);
-      c.header("Link", `<${url.pathname}${url.search}>; rel="next"`);
+      headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
     }
-    return c.json(page.items, 200, { "Cache-Control": "no-store" });
+    return c.body(pageBody(page.ids), 200, headers);
   });
 
   app.get("/:id", id, (c) => {
