@@ -45,6 +45,7 @@ export function createApp(deps: AppDeps): Hono {
       recordRoutes(model, {
         records: deps.stores.model(model.name),
         cache: deps.cache,
+        write: (job) => deps.stores.commits.run(job),
         bodyLimit: deps.bodyLimit,
         purgeWal: () => deps.stores.checkpoint(),
       }),

@@ -6,6 +6,7 @@ import type { ClinicalTable } from "./clinical.ts";
 import { listAcross } from "./list.ts";
 import { reconcile } from "./reconcile.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./errors.ts";
+import { UNBATCHED, type WriteContext } from "./group-commit.ts";
 
 export type Page = { ids: string[]; next: string | null };
 
@@ -16,8 +17,14 @@ export type Page = { ids: string[]; next: string | null };
  * invisible (reads start from identity) and removed by startup reconciliation.
  */
 export class RecordStore {
-  /** records in identity (kept in memory to plan cross-store lists without a count scan) */
+  /**
+   * Rows per store, kept in memory (for /stats, /metrics and to plan cross-store lists without
+   * a count scan): moved only after a commit, and recounted when a failed step leaves them unsure.
+   */
   private size: number;
+  private clinicalRows: number;
+  private deidentifiedRows: number;
+  private countsUnsure = false;
   /** clinical halves of gdprCompliant deletes whose second step failed, to de-identify */
   private readonly pendingDeidentify: Uint8Array[] = [];
 
@@ -30,9 +37,11 @@ export class RecordStore {
     private readonly onOrphan: () => void,
   ) {
     this.size = identity.count();
+    ({ total: this.clinicalRows, deidentified: this.deidentifiedRows } = clinical.counts());
   }
 
-  create(input: Fields): ApiRecord {
+  /** `ctx`: the group-commit batch the write runs in (see group-commit.ts), if any. */
+  create(input: Fields, ctx: WriteContext = UNBATCHED): ApiRecord {
     const id = Bun.randomUUIDv7();
     const now = new Date().toISOString();
     const fields = withDefaults(this.model, input);
@@ -45,11 +54,16 @@ export class RecordStore {
       try {
         this.clinical.delete(p);
       } catch {
+        this.countsUnsure = true;
         this.onOrphan(); // reconciliation removes it
       }
       throw err;
     }
-    this.size++;
+    ctx.undo(() => this.clinical.delete(p));
+    ctx.committed(() => {
+      this.size++;
+      this.clinicalRows++;
+    });
     return this.toRecord({ id, createdAt: now, updatedAt: now, fields });
   }
 
@@ -59,7 +73,7 @@ export class RecordStore {
   }
 
   /** Partial update. An unacknowledged update may be partly applied; repeating it converges. */
-  update(id: string, patch: Fields): ApiRecord | null {
+  update(id: string, patch: Fields, ctx: WriteContext = UNBATCHED): ApiRecord | null {
     const current = this.get(id);
     if (!current) return null;
     const fields: Fields = {};
@@ -80,6 +94,7 @@ export class RecordStore {
       }
       throw err;
     }
+    if (touchesClinical) ctx.undo(() => this.clinical.update(p, current));
     return this.toRecord(updated);
   }
 
@@ -94,9 +109,10 @@ export class RecordStore {
     this.size--;
     const p = this.pseudo.pseudonym(id);
     try {
-      if (deidentify) this.clinical.deidentify(p, randomPseudonym());
-      else this.clinical.delete(p);
+      if (!deidentify) this.clinicalRows -= Number(this.clinical.delete(p));
+      else this.deidentifiedRows += Number(this.clinical.deidentify(p, randomPseudonym()));
     } catch {
+      this.countsUnsure = true;
       // The record is already gone for every reader (a later DELETE finds a 404); its clinical
       // half is left to maintenance: de-identified if asked, else removed as an orphan.
       if (deidentify) this.pendingDeidentify.push(p);
@@ -112,6 +128,7 @@ export class RecordStore {
    * removes those halves instead of keeping them (erring on the side of erasure).
    */
   finishPending(): number {
+    this.countsUnsure = true;
     while (this.pendingDeidentify.length > 0) {
       this.clinical.deidentify(this.pendingDeidentify[0]!, randomPseudonym());
       this.pendingDeidentify.shift();
@@ -141,19 +158,26 @@ export class RecordStore {
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {
-    const c = this.clinical.counts();
-    return { identity: this.identity.count(), clinical: c.total, deidentified: c.deidentified };
+    if (this.countsUnsure) {
+      this.countsUnsure = false;
+      this.size = this.identity.count();
+      ({ total: this.clinicalRows, deidentified: this.deidentifiedRows } = this.clinical.counts());
+    }
+    return { identity: this.size, clinical: this.clinicalRows, deidentified: this.deidentifiedRows };
   }
 
   /** Remove clinical halves whose identity half never committed. Returns how many. */
   reconcile(chunk?: number): number {
-    return reconcile(this.identity, this.clinical, this.pseudo, chunk);
+    const removed = reconcile(this.identity, this.clinical, this.pseudo, chunk);
+    if (removed > 0) this.countsUnsure = true; // rare (after a failure or crash): recount
+    return removed;
   }
 
   clear(): void {
     this.identity.clear();
     this.clinical.clear();
-    this.size = 0;
+    this.size = this.clinicalRows = this.deidentifiedRows = 0;
+    this.countsUnsure = false;
     this.pendingDeidentify.length = 0;
   }
 

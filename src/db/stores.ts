@@ -8,6 +8,7 @@ import { lockDataDir } from "./lock.ts";
 import { RecordStore } from "./records.ts";
 import { openLinkKey, pairStores } from "./pairing.ts";
 import { checkpoint, probeWrite, type Durability } from "./sqlite.ts";
+import { GroupCommit } from "./group-commit.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -24,6 +25,8 @@ export const CLINICAL_FILE = "clinical.db";
 /** Both stores, the link key's pseudonymizer, and one RecordStore per model. */
 export class Stores {
   readonly records = new Map<string, RecordStore>();
+  /** creates and updates of one event-loop turn, one transaction per store (clinical first) */
+  readonly commits: GroupCommit;
   /** orphaned clinical halves removed at startup (after an unclean stop). */
   readonly reconciled: number;
   private closed = false;
@@ -40,8 +43,9 @@ export class Stores {
     private readonly unlock: () => void,
     dataDir: string,
   ) {
+    const onOrphan = () => (this.orphansPossible = true);
+    this.commits = new GroupCommit(clinical.db, identity.db, onOrphan);
     for (const m of models) {
-      const onOrphan = () => (this.orphansPossible = true);
       this.records.set(m.name, new RecordStore(m, identity.table(m.name), clinical.table(m.name), pseudo, onOrphan));
     }
     this.inodes = [IDENTITY_FILE, CLINICAL_FILE].map((f) => [join(dataDir, f), statSync(join(dataDir, f)).ino]);
@@ -145,6 +149,7 @@ export class Stores {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.commits.drain(); // writes still queued are written (or fail) before the files close
     // Only a close with no cleanup pending counts as clean (see the constructor).
     this.identity.meta.set("clean_shutdown", this.orphansPossible ? "0" : "1");
     this.checkpoint();

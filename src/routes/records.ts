@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { ModelDef } from "../models/types.ts";
 import { createSchema, listQuerySchema, updateSchema, type ApiRecord, type Fields } from "../models/schema.ts";
 import type { RecordStore } from "../db/records.ts";
+import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
@@ -15,6 +16,8 @@ export const MAX_PAGE = 500;
 export interface RecordDeps {
   records: RecordStore;
   cache: LruCache;
+  /** runs a create or update in the next group commit; settles after both stores committed */
+  write: <T>(job: (ctx: WriteContext) => T) => Promise<T>;
   bodyLimit: number;
   /** after an erasure commits: checkpoint so erased values leave the WAL; false if it could not */
   purgeWal: () => boolean;
@@ -78,8 +81,9 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
 
   const app = new Hono();
 
-  app.post("/", ...body, zValidator("json", createSchema(model), onInvalid("body")), (c) => {
-    const rec = records.create(c.req.valid("json") as Fields);
+  app.post("/", ...body, zValidator("json", createSchema(model), onInvalid("body")), async (c) => {
+    const input = c.req.valid("json") as Fields;
+    const rec = await deps.write((ctx) => records.create(input, ctx));
     return respond(c, rec, 201, { Location: `/api/${model.name}/${rec.id}` });
   });
 
@@ -108,11 +112,16 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
 
   // PUT and PATCH are both partial updates (the seed's clients use PUT).
   for (const method of ["put", "patch"] as const) {
-    app[method]("/:id", id, ...body, zValidator("json", updateSchema(model), onInvalid("body")), (c) => {
+    app[method]("/:id", id, ...body, zValidator("json", updateSchema(model), onInvalid("body")), async (c) => {
       const { id } = c.req.valid("param");
-      // Invalidate before writing: even a write that fails halfway never leaves a stale hit.
+      const patch = c.req.valid("json") as Fields;
+      // Invalidate before writing, and again if the write fails: a read while the write
+      // waits for its batch may cache the old record, which a failed write can leave stale.
       cache.delete(key(id));
-      const rec = records.update(id, c.req.valid("json") as Fields);
+      const rec = await deps.write((ctx) => records.update(id, patch, ctx)).catch((err: unknown) => {
+        cache.delete(key(id));
+        throw err;
+      });
       if (!rec) throw notFound();
       return respond(c, rec, 200);
     });
