@@ -82,4 +82,23 @@ describe("LruCache", () => {
     c.resetCounters();
     expect(c.stats()).toMatchObject({ hits: 0, misses: 0, pageHits: 0, pageMisses: 0 });
   });
+  test("a hit keeps an entry for at least half the capacity of further insertions", () => {
+    const cap = 100;
+    for (const hitAt of [0, 10, 49, 50, 51, 99]) {
+      const c = new LruCache(cap);
+      for (let i = 0; i < cap; i++) c.set(`k${i}`, bytes(String(i)));
+      // k{hitAt} is the (hitAt+1)-th oldest entry when it is hit
+      expect(c.lookup(`k${hitAt}`)).toEqual(bytes(String(hitAt)));
+      for (let i = 0; i < cap / 2; i++) c.set(`new${i}`, bytes("x"));
+      expect(c.lookup(`k${hitAt}`)).toEqual(bytes(String(hitAt)));
+      expect(c.size).toBe(cap);
+    }
+  });
+
+  test("without hits, eviction is strictly oldest first", () => {
+    const c = new LruCache(10);
+    for (let i = 0; i < 25; i++) c.set(`k${i}`, bytes(String(i)));
+    for (let i = 0; i < 15; i++) expect(c.lookupForPage(`k${i}`)).toBeUndefined();
+    for (let i = 15; i < 25; i++) expect(c.lookupForPage(`k${i}`)).toEqual(bytes(String(i)));
+  });
 });
