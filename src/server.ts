@@ -52,7 +52,8 @@ export function startServer(config: Config): Running {
   const cache = new LruCache(config.cacheEntries, config.cacheBytes);
   fetch = createApp({ stores, cache, models: MODELS, ...config }).fetch;
 
-  // Maintenance (WAL checkpoint, pending cleanup) runs on a timer, off the request path.
+  // WAL checkpoints run on their own thread; pending cleanup after a failed write on a timer.
+  stores.startCheckpoints(config.checkpointSeconds * 1000, config.durability);
   const timer = setInterval(() => {
     try {
       stores.maintain();

@@ -92,6 +92,11 @@ describe("dist/privata", () => {
     const stats = await json(await send(s.url, "GET", "/stats"));
     expect(stats.database).toMatchObject({ identity: 1, clinical: 1 });
     expect(stats.cache.hits + stats.cache.misses).toBeGreaterThan(0);
+    // the checkpoint worker is embedded in the binary and runs (not the main-thread fallback)
+    for (let i = 0; i < 100 && (await json(await send(s.url, "GET", "/stats"))).walCheckpoints.done === 0; i++) await Bun.sleep(50);
+    expect((await json(await send(s.url, "GET", "/stats"))).walCheckpoints).toMatchObject({ thread: true, done: expect.any(Number) });
+    expect((await json(await send(s.url, "GET", "/stats"))).walCheckpoints.done).toBeGreaterThan(0);
+    expect(s.stderr()).not.toContain("checkpoint thread failed");
 
     expect(await s.stop("SIGTERM")).toBe(0);
     expectNoWal(dataDir);

@@ -1,4 +1,5 @@
 import type { Database, Statement } from "bun:sqlite";
+import { BUSY_TIMEOUT_MS } from "./sqlite.ts";
 
 /** What a write job may ask of the batch it runs in. */
 export interface WriteContext {
@@ -20,14 +21,35 @@ type Job = {
   result?: unknown;
 };
 
+const SQL = {
+  begin: "BEGIN IMMEDIATE",
+  commit: "COMMIT",
+  rollback: "ROLLBACK",
+  savepoint: "SAVEPOINT job",
+  release: "RELEASE job",
+  rollbackTo: "ROLLBACK TO job",
+  noWait: "PRAGMA busy_timeout = 0",
+  wait: `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`,
+};
+
+const isBusy = (err: unknown) => (err as { code?: string }).code === "SQLITE_BUSY";
+
 class Tx {
-  private readonly stmts: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+  private readonly stmts: Record<keyof typeof SQL, Statement>;
   constructor(readonly db: Database) {
-    const sql = { begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK", savepoint: "SAVEPOINT job", release: "RELEASE job", rollbackTo: "ROLLBACK TO job" };
-    this.stmts = Object.fromEntries(Object.entries(sql).map(([k, s]) => [k, db.prepare(s)])) as Tx["stmts"];
+    this.stmts = Object.fromEntries(Object.entries(SQL).map(([k, s]) => [k, db.prepare(s)])) as Tx["stmts"];
   }
-  run(what: keyof Tx["stmts"]): void {
+  run(what: keyof typeof SQL): void {
     this.stmts[what].run();
+  }
+  /** BEGIN IMMEDIATE without SQLite's busy wait, which would sleep on the event loop. */
+  begin(): void {
+    this.run("noWait");
+    try {
+      this.run("begin");
+    } finally {
+      this.run("wait");
+    }
   }
   /** Roll back if a transaction is open; never throws (the original error is what matters). */
   abandon(): void {
@@ -52,6 +74,8 @@ class Tx {
 export class GroupCommit {
   private queue: Job[] = [];
   private scheduled = false;
+  /** when the write lock was first found taken (by the checkpoint thread or another process) */
+  private busySince = 0;
   /** committed batches and the jobs they carried (a batch that failed is not counted) */
   batches = 0;
   jobs = 0;
@@ -78,27 +102,49 @@ export class GroupCommit {
 
   /** Write everything still queued, now (before the stores close). */
   drain(): void {
-    while (this.queue.length > 0) this.flush();
+    while (this.queue.length > 0) if (this.flush() === "busy") Bun.sleepSync(1);
   }
 
-  private schedule(): void {
+  private schedule(delayMs = 0): void {
     if (this.scheduled) return;
     this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      const busy = this.flush() === "busy";
+      if (this.queue.length > 0) this.schedule(busy ? 1 : 0);
+    };
     // setImmediate, not a microtask: it runs after every request of this turn was handled,
     // so they all join the batch. While a batch commits, new requests wait and form the next.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-      if (this.queue.length > 0) this.schedule();
-    });
+    if (delayMs > 0) setTimeout(run, delayMs);
+    else setImmediate(run);
   }
 
-  private flush(): void {
+  private flush(): "busy" | "done" {
     const batch = this.queue.splice(0, this.maxBatch);
+    try {
+      this.first.begin();
+      this.second.begin();
+    } catch (err) {
+      this.first.abandon();
+      this.second.abandon();
+      // The write lock is taken (the checkpoint thread's short TRUNCATE, or another process):
+      // wait for it off the event loop, reads go on. After the busy timeout, fail like any write.
+      if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < BUSY_TIMEOUT_MS) {
+        this.queue.unshift(...batch);
+        return "busy";
+      }
+      this.busySince = 0;
+      this.fail(batch, err);
+      return "done";
+    }
+    this.busySince = 0;
+    this.commitBatch(batch);
+    return "done";
+  }
+
+  private commitBatch(batch: Job[]): void {
     const done: Job[] = [];
     try {
-      this.first.run("begin");
-      this.second.run("begin");
       for (const job of batch) if (this.runJob(job)) done.push(job);
       this.first.run("commit");
     } catch (err) {
@@ -144,7 +190,7 @@ export class GroupCommit {
   /** The first store committed and the second did not: put the first store back. */
   private undo(done: Job[]): void {
     try {
-      this.first.run("begin");
+      this.first.run("begin"); // with the busy wait: this rare path must not give up early
       for (const job of [...done].reverse()) for (const fn of [...job.undo].reverse()) fn();
       this.first.run("commit");
     } catch {

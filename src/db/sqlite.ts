@@ -5,7 +5,7 @@ export type Durability = "normal" | "full";
 
 // Short: a wait blocks the event loop, and only another process (never ours: the data dir is
 // locked to one server) can hold a store's lock. Such a write fails fast with a 503.
-const BUSY_TIMEOUT_MS = 100;
+export const BUSY_TIMEOUT_MS = 100;
 
 /**
  * Open one store with every PRAGMA set explicitly: Bun's build defaults differ from SQLite's

@@ -9,6 +9,7 @@ import { RecordStore } from "./records.ts";
 import { openLinkKey, pairStores } from "./pairing.ts";
 import { checkpoint, probeWrite, type Durability } from "./sqlite.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { Checkpointer } from "./checkpointer.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -34,6 +35,8 @@ export class Stores {
   private orphansPossible = false;
   private readonly inodes: [string, number][];
   private lastFailure = 0;
+  /** the checkpoint thread, once a server started it (tests drive maintain() by hand) */
+  private checkpointer: Checkpointer | null = null;
 
   private constructor(
     readonly identity: IdentityStore,
@@ -96,9 +99,23 @@ export class Stores {
    * False when a reader outside this process kept a checkpoint from completing.
    */
   checkpoint(): boolean {
-    const c = checkpoint(this.clinical.db);
-    const i = checkpoint(this.identity.db);
-    return c && i;
+    const both = () => {
+      const c = checkpoint(this.clinical.db);
+      const i = checkpoint(this.identity.db);
+      return c && i;
+    };
+    return this.checkpointer ? this.checkpointer.exclusive(both) : both();
+  }
+
+  /** Checkpoint both WALs every `intervalMs` on a thread of their own (see checkpointer.ts). */
+  startCheckpoints(intervalMs: number, durability: Durability): void {
+    this.checkpointer ??= new Checkpointer([this.clinical.db.filename, this.identity.db.filename], intervalMs, durability);
+  }
+
+  /** Background checkpoints so far: completed, and those a reader outside kept from finishing. */
+  checkpointStats(): { thread: boolean; done: number; failed: number } {
+    const c = this.checkpointer;
+    return { thread: c?.alive ?? false, done: c?.done ?? 0, failed: c?.failed ?? 0 };
   }
 
   /** The timer's work: finish any cleanup a failed write left behind, then checkpoint. */
@@ -107,7 +124,8 @@ export class Stores {
       for (const r of this.records.values()) r.finishPending();
       this.orphansPossible = false;
     }
-    this.checkpoint();
+    // with the checkpoint thread running, the event loop leaves the WAL to it
+    if (!this.checkpointer?.alive) this.checkpoint();
   }
 
   /** A request just failed on a store: /health reports it for a while (see ping). */
@@ -150,6 +168,7 @@ export class Stores {
     if (this.closed) return;
     this.closed = true;
     this.commits.drain(); // writes still queued are written (or fail) before the files close
+    this.checkpointer?.stop(); // waits for a checkpoint in progress; its connections close
     // Only a close with no cleanup pending counts as clean (see the constructor).
     this.identity.meta.set("clean_shutdown", this.orphansPossible ? "0" : "1");
     this.checkpoint();

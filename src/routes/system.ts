@@ -36,6 +36,7 @@ export function systemRoutes(deps: SystemDeps): Hono {
       cache: cache.stats(),
       database: counts,
       durability: deps.durability,
+      walCheckpoints: stores.checkpointStats(),
       reconciledAtStartup: stores.reconciled,
       uptimeSeconds: uptime(),
     });
