@@ -7,6 +7,9 @@ import { ApiError, notFound, type ErrorBody } from "./errors.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./db/errors.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { HttpMetrics } from "./metrics/http.ts";
+import { recordMetrics } from "./metrics/middleware.ts";
+import { metricsRoutes } from "./metrics/routes.ts";
 
 export interface AppDeps {
   stores: Stores;
@@ -37,8 +40,12 @@ function codeFor(err: HTTPException): string {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const startedAt = Date.now();
+  const metrics = new HttpMetrics();
 
+  // First, so it times every other middleware and sees the status onError settled on.
+  app.use(recordMetrics(metrics));
   app.route("/", systemRoutes({ ...deps, startedAt }));
+  app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   for (const model of deps.models) {
     app.route(
       `/api/${model.name}`,
