@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { Pseudonymizer, randomPseudonym } from "./pseudonym.ts";
 
 describe("Pseudonymizer", () => {
@@ -43,5 +43,29 @@ describe("Pseudonymizer", () => {
     const a = randomPseudonym();
     expect(a.length).toBe(16);
     expect(Buffer.from(a).equals(Buffer.from(randomPseudonym()))).toBe(false);
+  });
+  test("a long-lived cipher gives exactly single-block AES-256 for every id, in any order", () => {
+    const key = randomBytes(32);
+    const p = new Pseudonymizer(key);
+    const oneShot = (i: string) => {
+      const c = createCipheriv("aes-256-ecb", key, null).setAutoPadding(false);
+      return Buffer.concat([c.update(Buffer.from(i.replaceAll("-", ""), "hex")), c.final()]).toString("hex");
+    };
+    const ids = Array.from({ length: 500 }, () => Bun.randomUUIDv7());
+    const ps = ids.map((i) => p.pseudonym(i));
+    for (let k = 0; k < ids.length; k++) expect(Buffer.from(ps[k]!).toString("hex")).toBe(oneShot(ids[k]!));
+    // invert one, then many at once, then one again: no state carries over between calls
+    expect(p.recordId(ps[7]!)).toBe(ids[7]!);
+    expect(p.recordIds(ps)).toEqual(ids);
+    expect(p.recordId(ps[0]!)).toBe(ids[0]!);
+    expect(p.recordIds([])).toEqual([]);
+  });
+
+  test("known answer: FIPS-197 AES-256 test vector", () => {
+    const key = Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex");
+    const p = new Pseudonymizer(key);
+    // plaintext 00112233-4455-6677-8899-aabbccddeeff -> 8ea2b7ca516745bfeafc49904b496089
+    expect(Buffer.from(p.pseudonym("00112233-4455-6677-8899-aabbccddeeff")).toString("hex")).toBe("8ea2b7ca516745bfeafc49904b496089");
+    expect(p.recordId(Buffer.from("8ea2b7ca516745bfeafc49904b496089", "hex"))).toBe("00112233-4455-6677-8899-aabbccddeeff");
   });
 });
