@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, type Cipher, type Decipher } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, type Cipheriv, type Decipheriv } from "node:crypto";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -19,8 +19,8 @@ export class Pseudonymizer {
   // One cipher each way for the life of the key: in ECB without padding every whole block
   // is mapped by update() on its own (no chaining, nothing held back), so final() is never
   // needed and a cipher per call (measured as one of the larger costs of a create) is saved.
-  private readonly enc: Cipher;
-  private readonly dec: Decipher;
+  private readonly enc: Cipheriv;
+  private readonly dec: Decipheriv;
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new Error("link key must be 32 bytes");
