@@ -100,7 +100,7 @@ export function renderMarkdown(s: Summary): string {
   );
   out.push("");
   out.push(
-    `The read set (${fmtNum(s.warm.urls)} ids sampled at random from the seeded records; reads and updates use it) was warmed before Level 1: every read URL was fetched once, so reads measure a hot working set in the server's cache (warm-up non-200 answers: ${s.warm.non200}). oha, the server and the limit server share this machine. Seeding took ${s.seed.seconds.toFixed(1)} s (${fmtNum(s.seed.perSecond)} records/s over HTTP, 64 in flight).`,
+    `The read set (${fmtNum(s.warm.urls)} ids sampled at random from the seeded records; reads and updates use it) was warmed before Level 1: every read URL${s.warm.listUrls ? ` and each of the ${fmtNum(s.warm.listUrls)} distinct list URLs` : ""} was fetched once, so reads and list pages measure a hot working set in the server's cache, whatever the record count (warm-up non-200 answers: ${s.warm.non200}). oha, the server and the limit server share this machine. Seeding took ${s.seed.seconds.toFixed(1)} s (${fmtNum(s.seed.perSecond)} records/s over HTTP, 64 in flight).`,
   );
   out.push("");
   out.push(

@@ -171,8 +171,9 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   const files: WorkFiles = await writeWorkFiles(tmp, base, ids);
   const readCount = files.readList.length;
   if (readCount < READ_SET) notes.push(`Only ${readCount} records were seeded, so the read set has ${readCount} ids (not ${READ_SET}).`);
-  progress.log(`warming the read set (${readCount.toLocaleString("en-US")} GETs)`);
-  const warmBad = await warm(files.readList);
+  progress.log(`warming the read set and the list pages (${(readCount + files.listList.length).toLocaleString("en-US")} GETs)`);
+  // the list pages too: at 1M records only the newest 100k are cached after seeding, at 10k all are
+  const warmBad = await warm([...files.readList, ...files.listList]);
   const afterWarm = await getStats(base);
   if (warmBad > 0) notes.push(`${warmBad} warm-up reads did not answer 200.`);
 
@@ -310,7 +311,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
       readSet: readCount,
     },
     seed: { records: ids.length, seconds: seedS, perSecond: ids.length / seedS },
-    warm: { urls: readCount, non200: warmBad, cacheSizeAfter: afterWarm.size },
+    warm: { urls: readCount, listUrls: files.listList.length, non200: warmBad, cacheSizeAfter: afterWarm.size },
     levels,
     closedMixed,
     maxima,

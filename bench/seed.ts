@@ -121,6 +121,8 @@ export interface WorkFiles {
   updateBodies: string;
   /** the read URLs, for the warm-up */
   readList: string[];
+  /** the distinct list URLs, for the warm-up */
+  listList: string[];
 }
 
 export const READ_SET = 10000;
@@ -149,6 +151,7 @@ export async function writeWorkFiles(dir: string, base: string, ids: readonly st
     createBodies: join(dir, "create-bodies.txt"),
     updateBodies: join(dir, "update-bodies.txt"),
     readList,
+    listList: [...new Set(list)],
   };
   await Bun.write(f.readUrls, readList.join("\n") + "\n");
   await Bun.write(f.updateUrls, readList.join("\n") + "\n");

@@ -100,7 +100,7 @@ export interface Summary {
     readSet: number;
   };
   seed: { records: number; seconds: number; perSecond: number };
-  warm: { urls: number; non200: number; cacheSizeAfter: number | null };
+  warm: { urls: number; listUrls?: number; non200: number; cacheSizeAfter: number | null };
   levels: LevelResult[];
   closedMixed: ClosedMixedResult | null;
   maxima: MaxResult[];
