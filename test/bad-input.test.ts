@@ -161,6 +161,14 @@ for (const bad of ["not-a-uuid", "123", "0190a6c8-0000-7000-8000-00000000000", "
     { name: `DELETE id ${bad}`, method: "DELETE", path: `/api/users/${bad}`, status: 404, code: "not_found" },
     { name: `DELETE gdpr id ${bad}`, method: "DELETE", path: `/api/users/${bad}?gdprCompliant=true`, status: 404, code: "not_found" },
   );
+  // a malformed id is judged first: 404 whatever the body or query (a well-formed id of a
+  // missing record is looked up only after its body is validated)
+  if (bad !== MISSING) cases.push(
+    { name: `PUT id ${bad} with an invalid body`, method: "PUT", path: `/api/users/${bad}`, body: j({ bogus: 1 }), status: 404, code: "not_found" },
+    { name: `PATCH id ${bad} with a text body`, method: "PATCH", path: `/api/users/${bad}`, body: "x", headers: { "content-type": "text/plain" }, status: 404, code: "not_found" },
+    { name: `DELETE id ${bad} with a bad query`, method: "DELETE", path: `/api/users/${bad}?gdprCompliant=maybe`, status: 404, code: "not_found" },
+    { name: `GET id ${bad} with a query`, method: "GET", path: `/api/users/${bad}?x=1`, status: 404, code: "not_found" },
+  );
 }
 const badQueries: [string, string?][] = [
   ["foo=bar", "foo"], ["firstName=A", "firstName"], ["medications=X", "medications"], ["id={id}", "id"],

@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { zValidator } from "@hono/zod-validator";
 import { z } from "zod";
 import type { ModelDef } from "../models/types.ts";
@@ -27,8 +27,25 @@ export interface RecordDeps {
 const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
 const encoder = new TextEncoder();
 
-// A malformed id is a record that does not exist: 404, never a validation detail.
-const idParam = z.object({ id: z.uuid().transform((s) => s.toLowerCase()) });
+const HIT_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "true" };
+const MISS_HEADERS = { "X-Cache-Hit": "false" };
+
+// z.uuid()'s own pattern, tested by hand: a zod parse of the id was about an eighth of a
+// cached read's time in the app.
+const UUID = z.regexes.uuid();
+
+/** The :id of the path, lowercased. A malformed id is a record that does not exist: 404. */
+function recordId(c: Context): string {
+  const raw = c.req.param("id");
+  if (raw === undefined || !UUID.test(raw)) throw notFound();
+  return raw.toLowerCase();
+}
+
+/** For routes with a body: the 404 for a malformed id comes before any body validation. */
+const validId: MiddlewareHandler = async function validId(c, next) {
+  recordId(c);
+  await next();
+};
 const deleteQuery = z.strictObject({ gdprCompliant: z.enum(["true", "false"]).optional() });
 
 /** A read by id takes no query parameters: any given is an unknown field (400). */
@@ -39,10 +56,10 @@ function noQuery(url: string): void {
   throw new ApiError(400, "validation_failed", `invalid query: ${issues[0]!.message}`, issues);
 }
 
-/** zod-validator hook: a failed parse becomes our 400 (or a 404 for ids). */
+/** zod-validator hook: a failed parse becomes our 400. */
 function onInvalid(what: string) {
   return (result: { success: boolean; error?: z.core.$ZodError }) => {
-    if (!result.success) throw what === "id" ? notFound() : validationError(result.error!, what);
+    if (!result.success) throw validationError(result.error!, what);
   };
 }
 
@@ -51,7 +68,6 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
   const { records, cache } = deps;
   const key = (id: string) => `${model.name}/${id}`;
   const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
-  const id = zValidator("param", idParam, onInvalid("id"));
 
   /** Encode once and cache: the same bytes answer this request, later reads and list pages. */
   function encode(rec: ApiRecord): Uint8Array<ArrayBuffer> {
@@ -99,21 +115,21 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
     return c.body(pageBody(page.ids), 200, headers);
   });
 
-  app.get("/:id", id, (c) => {
+  app.get("/:id", (c) => {
+    const id = recordId(c);
     // strict like every other input, but without a validator on the hottest route
     if (c.req.url.includes("?")) noQuery(c.req.url);
-    const { id } = c.req.valid("param");
     const hit = cache.lookup(key(id));
-    if (hit) return c.body(hit, 200, { ...JSON_HEADERS, "X-Cache-Hit": "true" });
+    if (hit) return c.body(hit, 200, HIT_HEADERS);
     const rec = records.get(id);
     if (!rec) throw notFound();
-    return respond(c, rec, 200, { "X-Cache-Hit": "false" });
+    return respond(c, rec, 200, MISS_HEADERS);
   });
 
   // PUT and PATCH are both partial updates (the seed's clients use PUT).
   for (const method of ["put", "patch"] as const) {
-    app[method]("/:id", id, ...body, zValidator("json", updateSchema(model), onInvalid("body")), async (c) => {
-      const { id } = c.req.valid("param");
+    app[method]("/:id", validId, ...body, zValidator("json", updateSchema(model), onInvalid("body")), async (c) => {
+      const id = recordId(c);
       const patch = c.req.valid("json") as Fields;
       // Invalidate before writing, and again if the write fails: a read while the write
       // waits for its batch may cache the old record, which a failed write can leave stale.
@@ -127,8 +143,8 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
     });
   }
 
-  app.delete("/:id", id, zValidator("query", deleteQuery, onInvalid("query")), (c) => {
-    const { id } = c.req.valid("param");
+  app.delete("/:id", validId, zValidator("query", deleteQuery, onInvalid("query")), (c) => {
+    const id = recordId(c);
     cache.delete(key(id));
     if (!records.delete(id, c.req.valid("query").gdprCompliant === "true")) throw notFound();
     // Erasure is only done when the values are out of the WAL too: never a 204 before that.
