@@ -35,6 +35,9 @@ export const requireUtf8: MiddlewareHandler = async function requireUtf8(c, next
     throw new ApiError(400, "invalid_encoding", "the request body is not valid UTF-8");
   }
   if (text.trim() === "") throw new ApiError(400, "empty_body", "the request body is empty; send a JSON object");
+  // Hand the decoded text to Hono's body cache: its JSON validator would otherwise wrap the
+  // cached bytes in a new Response and decode them again (leniently) for every write.
+  c.req.bodyCache.text = Promise.resolve(text);
   await next();
 };
 
