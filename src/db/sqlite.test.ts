@@ -33,6 +33,7 @@ describe("openStore", () => {
         expect(pragma(db, "secure_delete")).toBe(1);
         expect(pragma(db, "foreign_keys")).toBe(1);
         expect(pragma(db, "temp_store")).toBe(2);
+        expect(pragma(db, "cache_size")).toBe(-8192);
         expect(statSync(path).mode & 0o777).toBe(0o600);
         // A write creates the -wal and -shm files: SQLite gives them the main file's mode.
         db.run("CREATE TABLE t (x INTEGER)");
