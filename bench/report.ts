@@ -56,7 +56,7 @@ export function renderTables(s: Summary): string {
     out.push(checkTable(s.checks.filter((x) => x.scope === "maxima")));
     out.push("");
   }
-  out.push(`Server peak RSS: ${fmtMb(s.peakRssMb)} (durability ${s.config.durability}, ${fmtNum(s.config.records)} records seeded)${s.peakRssFullMb !== null ? `; durability-full server: ${fmtMb(s.peakRssFullMb)}` : ""}`);
+  out.push(`Server peak RSS: ${fmtMb(s.peakRssMb)} (durability ${s.config.durability}, ${fmtNum(s.config.records)} records seeded)${s.peakRssSeedMb != null ? `: ${fmtMb(s.peakRssSeedMb)} while seeding and warming, ${fmtMb(s.peakRssMeasuredMb ?? null)} during the measured runs` : ""}${s.peakRssFullMb !== null ? `; durability-full server: ${fmtMb(s.peakRssFullMb)}` : ""}`);
   const pass = s.checks.filter((x) => x.status === "PASS").length;
   const fail = s.checks.filter((x) => x.status === "FAIL").length;
   out.push(`Targets: ${pass} passed, ${fail} failed`);
@@ -91,7 +91,8 @@ export function renderMarkdown(s: Summary): string {
       ["Privata", s.versions.privata],
       ["Records seeded", fmtNum(s.config.records)],
       ["Durability", s.config.durability],
-      ["Server peak RSS (VmHWM)", fmtMb(s.peakRssMb)],
+      ["Server peak RSS (VmHWM), whole run", fmtMb(s.peakRssMb)],
+      ["… while seeding and warming / during the measured runs", `${fmtMb(s.peakRssSeedMb ?? null)} / ${fmtMb(s.peakRssMeasuredMb ?? null)}`],
       ["Levels", `L1 ${s.config.level1DurationS} s, L2–L4 ${s.config.levelDurationS} s each; four oha processes (read/list/create/update) at 40/30/20/10% of the rate, -c ${s.config.levelConnectionsPerOp} each, --latency-correction`],
       ["Closed-loop runs", `${s.config.maxDurationS} s each`],
       ["Other load", `CPUs ${s.cpuBusyBeforeStart === null ? "—" : fmtPct(s.cpuBusyBeforeStart, 0)} busy in the second before the start; load average ${s.loadAvg.start.join(" ")} at start, ${s.loadAvg.end.join(" ")} at end`],

@@ -12,7 +12,7 @@ import { findOha, INSTALL_HINT, MIN_OHA, type OhaResult, ohaVersion, parseOha, p
 import * as progress from "./progress.ts";
 import { renderMarkdown, renderSummaryChart, renderTables } from "./report.ts";
 import { READ_SET, seedRecords, warm, writeWorkFiles, type WorkFiles } from "./seed.ts";
-import { type CacheCounters, getStats, hitRate, type Running, startBare, startPrivata } from "./server.ts";
+import { type CacheCounters, getStats, hitRate, peakRssMb, resetPeakRss, type Running, startBare, startPrivata } from "./server.ts";
 import { merge, readLatenciesMs, summarize } from "./stats.ts";
 import { levelChecks, maximaChecks, maximaErrorNotes } from "./targets.ts";
 import type { ClosedMixedResult, LevelResult, MaxKey, MaxResult, OpResult, Summary } from "./types.ts";
@@ -175,6 +175,9 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   // the list pages too: at 1M records only the newest 100k are cached after seeding, at 10k all are
   const warmBad = await warm([...files.readList, ...files.listList]);
   const afterWarm = await getStats(base);
+  // seeding 1M records at full speed is a bulk import, not the workload: its peak is kept apart
+  const peakRssSeedMb = peakRssMb(server.pid);
+  if (!resetPeakRss(server.pid)) notes.push("The peak RSS could not be reset after seeding: the measured-runs peak includes seeding.");
   if (warmBad > 0) notes.push(`${warmBad} warm-up reads did not answer 200.`);
 
   // ---- levels
@@ -316,7 +319,10 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
     closedMixed,
     maxima,
     limitRps,
-    peakRssMb: mainStop.peakRssMb,
+    // the whole run's peak (seeding included) is what the target is judged on
+    peakRssMb: Math.max(mainStop.peakRssMb ?? 0, peakRssSeedMb ?? 0) || null,
+    peakRssSeedMb,
+    peakRssMeasuredMb: mainStop.peakRssMb,
     peakRssFullMb,
     percentileCheck: { maxAbsDiffMs: maxDiff, runs: checkRuns },
     loadAvg: { start: loadStart, end: loadEnd },

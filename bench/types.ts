@@ -106,7 +106,12 @@ export interface Summary {
   maxima: MaxResult[];
   /** req/s of the bare Bun.serve */
   limitRps: number | null;
+  /** the whole run, seeding included */
   peakRssMb: number | null;
+  /** seeding and warm-up only */
+  peakRssSeedMb?: number | null;
+  /** the measured runs only (VmHWM reset after the warm-up) */
+  peakRssMeasuredMb?: number | null;
   peakRssFullMb: number | null;
   /** max |our percentile - oha JSON percentile| in ms over every level's ops (should be ~0) */
   percentileCheck: { maxAbsDiffMs: number; runs: number };

@@ -37,7 +37,8 @@ export const requireUtf8: MiddlewareHandler = async function requireUtf8(c, next
   if (text.trim() === "") throw new ApiError(400, "empty_body", "the request body is empty; send a JSON object");
   // Hand the decoded text to Hono's body cache: its JSON validator would otherwise wrap the
   // cached bytes in a new Response and decode them again (leniently) for every write.
-  c.req.bodyCache.text = Promise.resolve(text);
+  // (BodyCache is typed as the bodies, but Hono stores and awaits promises of them.)
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
   await next();
 };
 
