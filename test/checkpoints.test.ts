@@ -63,6 +63,17 @@ describe("the checkpoint thread", () => {
     t.close();
   });
 
+  test("/health stays 200 while the thread checkpoints as often as it can under writes", async () => {
+    const t = fresh();
+    t.stores.startCheckpoints(1, "normal");
+    for (let i = 0; i < 150; i++) {
+      const [health] = await Promise.all([t.req("GET", "/health"), t.req("POST", "/api/users", userBody())]);
+      expect(health.status).toBe(200);
+    }
+    expect(t.stores.checkpointStats().done).toBeGreaterThan(0);
+    t.close();
+  });
+
   test("close() stops the thread and leaves no -wal or -shm file", async () => {
     const t = fresh();
     t.stores.startCheckpoints(1, "normal");

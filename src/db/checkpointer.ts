@@ -60,6 +60,11 @@ export class Checkpointer {
     this.worker.postMessage(job);
   }
 
+  /** Whether a background checkpoint is running now (it may hold a store's write lock). */
+  running(): boolean {
+    return Atomics.load(this.state, 0) === WORKER;
+  }
+
   /** Run `fn` while no background checkpoint runs (waits for one in progress). */
   exclusive<T>(fn: () => T): T {
     this.acquire();

@@ -143,7 +143,16 @@ export class Stores {
     for (const [path, ino] of this.inodes) {
       if (statSync(path, { throwIfNoEntry: false })?.ino !== ino) throw new Error(`${path} was removed or replaced`);
     }
-    for (const db of [this.identity.db, this.clinical.db]) probeWrite(db);
+    for (const db of [this.identity.db, this.clinical.db]) {
+      try {
+        probeWrite(db);
+      } catch (err) {
+        // Our own checkpoint thread holding the write lock for a moment is not a failure: if it
+        // is still running, the probe proves nothing either way; if it just ended, probe again.
+        if ((err as { code?: string }).code !== "SQLITE_BUSY" || !this.checkpointer) throw err;
+        if (!this.checkpointer.running()) probeWrite(db);
+      }
+    }
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {
