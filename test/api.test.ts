@@ -241,6 +241,22 @@ describe("list pages are built from the cache", () => {
     expect(await json(await t.req("GET", "/api/users?limit=2"))).toEqual(created.slice(0, 2));
   });
 
+  test("a page whose own misses overwrite the cache it is built from is still exact", async () => {
+    // ~6 records fit: every page of 20 evicts and overwrites records it already took
+    const small = fresh({ cacheEntries: 1000, cacheBytes: 2048 });
+    const created: Rec[] = [];
+    for (let i = 0; i < 40; i++) created.push(await create(small, userBody()));
+    for (let round = 0; round < 3; round++) {
+      // the page's first records are cached (hits), the rest are misses that evict them
+      small.cache.clear();
+      for (const r of created.slice(0, 5)) expect((await small.req("GET", `/api/users/${r.id}`)).status).toBe(200);
+      expect(await json(await small.req("GET", "/api/users?limit=20"))).toEqual(created.slice(0, 20));
+      expect(await json(await small.req("GET", `/api/users?limit=20&cursor=${created[19]!.id}`))).toEqual(created.slice(20));
+    }
+    for (const r of created) expect(await json(await small.req("GET", `/api/users/${r.id}`))).toEqual(r);
+    expect(small.cache.bytes).toBeLessThanOrEqual(2048);
+  });
+
   test("an empty page is []", async () => {
     const res = await t.req("GET", "/api/users?lastName=Nobody");
     expect(res.status).toBe(200);

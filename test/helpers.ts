@@ -25,12 +25,12 @@ export interface TestApp {
 }
 
 /** A real app on real SQLite files in a fresh temp data dir; no sockets. */
-export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; bodyLimit?: number } = {}): TestApp {
+export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number } = {}): TestApp {
   const dataDir = opts.dataDir ?? tempDir();
   const keyFile = opts.keyFile ?? join(dataDir, "link.key");
   const models = opts.models ?? MODELS;
   const stores = Stores.open({ dataDir, keyFile, durability: "normal", models });
-  const cache = new LruCache(opts.cacheEntries ?? 1000);
+  const cache = new LruCache(opts.cacheEntries ?? 1000, opts.cacheBytes);
   const app = createApp({
     stores, cache, models,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,

@@ -101,4 +101,35 @@ describe("LruCache", () => {
     for (let i = 0; i < 15; i++) expect(c.lookupForPage(`k${i}`)).toBeUndefined();
     for (let i = 15; i < 25; i++) expect(c.lookupForPage(`k${i}`)).toEqual(bytes(String(i)));
   });
+  test("under random churn a hit is always exactly the bytes last set for its key, within both bounds", () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    // small byte caps wrap the slab; the last case grows it from 1 MiB (keys x sizes > 1 MiB)
+    for (const [cap, maxBytes, keys] of [[50, 4096, 300], [1000, 8192, 300], [20, 1 << 20, 300], [5000, 200_000, 300], [10_000, 8 << 20, 6000]] as const) {
+      const c = new LruCache(cap, maxBytes);
+      const truth = new Map<string, string>();
+      for (let op = 0; op < 20_000; op++) {
+        const key = `k${Math.floor(rnd() * keys)}`;
+        const r = rnd();
+        if (r < (keys > 1000 ? 0.8 : 0.45)) {
+          const v = `${key}:${op}:`.padEnd(1 + Math.floor(rnd() * 600), "x");
+          c.set(key, bytes(v));
+          truth.set(key, v);
+        } else if (r < 0.55) {
+          c.delete(key);
+          truth.delete(key);
+        } else {
+          const got = r < 0.8 ? c.lookup(key) : c.lookupForPage(key);
+          if (got !== undefined) expect(new TextDecoder().decode(got)).toBe(truth.get(key)!);
+        }
+        expect(c.size).toBeLessThanOrEqual(cap);
+        expect(c.bytes).toBeLessThanOrEqual(maxBytes);
+      }
+      // the byte count is exact: the sum of what is still there
+      let sum = 0;
+      for (const [k, v] of truth) if (c.lookupForPage(k) !== undefined) sum += bytes(v).byteLength;
+      expect(c.bytes).toBe(sum);
+    }
+  });
+
 });

@@ -8,7 +8,7 @@ import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
-import { joinJsonArray } from "./json-array.ts";
+import { JsonArrayBuilder } from "./json-array.ts";
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
@@ -82,17 +82,18 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
 
   /** A page's records from the cache; only the misses are read from the stores. */
   function pageBody(ids: readonly string[]): Uint8Array<ArrayBuffer> {
-    const parts: Uint8Array[] = [];
+    const page = new JsonArrayBuilder(ids.length * 400);
     for (const id of ids) {
+      // pushed (copied) before the next lookup: a miss below writes to the cache
       const hit = cache.lookupForPage(key(id));
       if (hit) {
-        parts.push(hit);
+        page.push(hit);
         continue;
       }
       const rec = records.get(id);
-      if (rec) parts.push(encode(rec));
+      if (rec) page.push(encode(rec));
     }
-    return joinJsonArray(parts);
+    return page.finish();
   }
 
   const app = new Hono();
