@@ -3,6 +3,8 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; gen: number };
 /**
  * A bounded LRU of encoded responses (bytes, not decoded objects: a hit is one Map lookup
  * and no JSON work). Counters are honest: each lookup counts exactly once, as a hit or a miss.
+ * An array handed out is never written to again (eviction only drops the reference), so a
+ * caller may hold it while the cache changes (list pages do).
  *
  * Recency is the Map's insertion order. Moving an entry to the young end costs a delete and
  * a set (measured at ~0.5 µs, half of a list page's time when done for each of its 50

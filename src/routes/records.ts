@@ -8,7 +8,7 @@ import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
-import { JsonArrayBuilder } from "./json-array.ts";
+import { joinJsonArray } from "./json-array.ts";
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
@@ -82,18 +82,19 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
 
   /** A page's records from the cache; only the misses are read from the stores. */
   function pageBody(ids: readonly string[]): Uint8Array<ArrayBuffer> {
-    const page = new JsonArrayBuilder(ids.length * 400);
+    // Holding the cached arrays until the join is safe: the cache never writes into an array
+    // it handed out, it only drops its reference (see lru.ts).
+    const parts: Uint8Array[] = [];
     for (const id of ids) {
-      // pushed (copied) before the next lookup: a miss below writes to the cache
       const hit = cache.lookupForPage(key(id));
       if (hit) {
-        page.push(hit);
+        parts.push(hit);
         continue;
       }
       const rec = records.get(id);
-      if (rec) page.push(encode(rec));
+      if (rec) parts.push(encode(rec));
     }
-    return page.finish();
+    return joinJsonArray(parts);
   }
 
   const app = new Hono();
