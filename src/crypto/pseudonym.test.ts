@@ -68,4 +68,13 @@ describe("Pseudonymizer", () => {
     expect(Buffer.from(p.pseudonym("00112233-4455-6677-8899-aabbccddeeff")).toString("hex")).toBe("8ea2b7ca516745bfeafc49904b496089");
     expect(p.recordId(Buffer.from("8ea2b7ca516745bfeafc49904b496089", "hex"))).toBe("00112233-4455-6677-8899-aabbccddeeff");
   });
+  test("a damaged pseudonym of the wrong length is refused and does not disturb later calls", () => {
+    const p = new Pseudonymizer(randomBytes(32));
+    const ids = [Bun.randomUUIDv7(), Bun.randomUUIDv7()];
+    const ps = ids.map((i) => p.pseudonym(i));
+    expect(() => p.recordIds([ps[0]!, new Uint8Array(15)])).toThrow();
+    expect(p.recordIds(ps)).toEqual(ids);
+    expect(() => p.recordId(new Uint8Array(17))).toThrow();
+    expect(p.recordId(ps[1]!)).toBe(ids[1]!);
+  });
 });

@@ -46,6 +46,9 @@ export class Pseudonymizer {
 
   /** Ids as 32 hex digits (no dashes; same sort order as the ids), one string per id. */
   recordHexes(pseudonyms: readonly Uint8Array[]): string[] {
+    // Check before update(): a partial block would stay buffered in the shared decipher and
+    // shift every later call (a stored pseudonym of the wrong length is a damaged row).
+    for (const p of pseudonyms) if (p.length !== 16) throw new Error("a pseudonym is not one 16-byte block");
     const plain = this.dec.update(Buffer.concat(pseudonyms));
     if (plain.length !== pseudonyms.length * 16) throw new Error("decipher did not map every block");
     return pseudonyms.map((_, i) => plain.toString("hex", i * 16, i * 16 + 16));
