@@ -5,7 +5,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { makeApp, removeDir, userBody, type TestApp } from "./helpers.ts";
+import { WORKER, FREE } from "../src/db/checkpointer.ts";
+import { distinctBody, filesContaining, makeApp, removeDir, userBody, type TestApp } from "./helpers.ts";
 
 const apps: TestApp[] = [];
 afterAll(() => apps.forEach((t) => removeDir(t.dataDir)));
@@ -52,14 +53,36 @@ describe("the checkpoint thread", () => {
     t.close();
   });
 
-  test("erasures checkpoint on the event loop without racing the thread: every DELETE under write load is 204", async () => {
+  test("erasures checkpoint on the event loop without racing the thread: every DELETE under write load is 204 and purged", async () => {
     const t = fresh();
     t.stores.startCheckpoints(1, "normal"); // the thread checkpoints as often as it can
-    const ids = await Promise.all(Array.from({ length: 60 }, () => create(t)));
-    for (const id of ids) {
+    const bodies = Array.from({ length: 40 }, () => distinctBody("ck"));
+    const ids = await Promise.all(bodies.map(async (b) => ((await (await t.req("POST", "/api/users", b)).json()) as { id: string }).id));
+    for (const [i, id] of ids.entries()) {
       const [del] = await Promise.all([t.req("DELETE", `/api/users/${id}`), t.req("POST", "/api/users", userBody())]);
       expect(del.status).toBe(204);
+      // right after the 204: none of its values in any file of the data dir, -wal and -shm included
+      const b = bodies[i]!;
+      for (const v of [b.firstName, b.email, b.diagnosis, ...(b.medications as string[])] as string[]) expect(filesContaining(t.dataDir, v)).toEqual([]);
     }
+    t.close();
+  });
+
+  test("a background checkpoint that runs long: a DELETE answers 503 erasure_incomplete, never a 500, and is purged after", async () => {
+    const t = fresh();
+    t.stores.startCheckpoints(60_000, "normal"); // one tick at start, then none during the test
+    expect(await until(() => t.stores.checkpointStats().done > 0)).toBe(true);
+    const b = distinctBody("long");
+    const id = ((await (await t.req("POST", "/api/users", b)).json()) as { id: string }).id;
+    const mutex = t.stores.checkpoints!.mutex;
+    Atomics.store(mutex, 0, WORKER); // play the thread in the middle of a long checkpoint
+    const res = await t.req("DELETE", `/api/users/${id}`);
+    Atomics.store(mutex, 0, FREE);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("erasure_incomplete");
+    expect((await t.req("GET", `/api/users/${id}`)).status).toBe(404);
+    expect(t.stores.checkpoint()).toBe(true); // what the next checkpoint does
+    expect(filesContaining(t.dataDir, b.email as string)).toEqual([]);
     t.close();
   });
 
@@ -89,13 +112,15 @@ describe("a write that finds the write lock taken", () => {
     const id = await create(t);
     const other = new Database(join(t.dataDir, "identity.db"));
     other.run("BEGIN IMMEDIATE");
-    // released by this event loop after 30 ms: the write is queued again until it can begin
-    setTimeout(() => (other.run("ROLLBACK"), other.close()), 30);
+    // released by this event loop a moment later: the write is queued again until it can begin
+    setTimeout(() => (other.run("ROLLBACK"), other.close()), 5);
+    const retriesBefore = t.stores.commits.retries;
     const order: string[] = [];
     const write = t.req("POST", "/api/users", userBody()).then((r) => (order.push("write"), r.status));
     const read = t.req("GET", `/api/users/${id}`).then((r) => (order.push("read"), r.status));
     expect(await Promise.all([write, read])).toEqual([201, 200]);
     expect(order).toEqual(["read", "write"]); // the read was not held up behind the waiting write
+    expect(t.stores.commits.retries).toBeGreaterThan(retriesBefore); // it did find the lock taken
     t.close();
   });
 

@@ -4,22 +4,16 @@
 // (the delete route checkpoints before answering), without closing the stores.
 import { describe, test, expect, afterAll } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Pseudonymizer } from "../src/crypto/pseudonym.ts";
-import { makeApp, distinctBody, removeDir, type TestApp } from "./helpers.ts";
+import { makeApp, distinctBody, filesContaining, removeDir, type TestApp } from "./helpers.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
 
 const distinct = () => distinctBody("gd");
 
-/** Every file of the data dir whose raw bytes contain the needle. */
-function filesContaining(dir: string, needle: string | Uint8Array, only?: RegExp): string[] {
-  return readdirSync(dir)
-    .filter((f) => !only || only.test(f))
-    .filter((f) => readFileSync(join(dir, f)).indexOf(needle) !== -1);
-}
 
 const identityValues = (b: Record<string, unknown>) => [b.firstName, b.lastName, b.email, b.accountType] as string[];
 const clinicalValues = (b: Record<string, unknown>) => [b.diagnosis, ...(b.medications as string[])] as string[];

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
@@ -81,4 +81,11 @@ export function distinctBody(tag: string, medications = 2): Record<string, unkno
     diagnosis: `D${tag}${tok()}`,
     medications: Array.from({ length: medications }, () => `M${tag}${tok()}`),
   };
+}
+
+/** Every file of the data dir whose raw bytes contain the needle. */
+export function filesContaining(dir: string, needle: string | Uint8Array, only?: RegExp): string[] {
+  return readdirSync(dir)
+    .filter((f) => !only || only.test(f))
+    .filter((f) => readFileSync(join(dir, f)).indexOf(needle) !== -1);
 }

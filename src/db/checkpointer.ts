@@ -22,8 +22,19 @@ const WORKER_URL = import.meta.url.includes("/$bunfs/")
   ? new URL("./db/checkpoint-worker.ts", import.meta.url).href
   : new URL("./checkpoint-worker.ts", import.meta.url).href;
 
-/** How long the main thread waits for a running background checkpoint before its own. */
-const WAIT_MS = 2000;
+/**
+ * How long the main thread waits for a running background checkpoint before its own. The wait
+ * blocks the event loop, so it is short: an erasure that cannot purge the WAL in time answers
+ * 503 erasure_incomplete (the record is already gone, and the next checkpoint purges the WAL).
+ */
+const ERASURE_WAIT_MS = 500;
+/** At shutdown a longer wait is fine; after it the thread is terminated anyway. */
+const STOP_WAIT_MS = 5000;
+
+/** The background checkpoint held the stores longer than the main thread could wait. */
+export class CheckpointBusyError extends Error {
+  override name = "CheckpointBusyError";
+}
 
 /**
  * WAL checkpoints on their own thread. A checkpoint copies every recent page into the main
@@ -65,9 +76,12 @@ export class Checkpointer {
     return Atomics.load(this.state, 0) === WORKER;
   }
 
-  /** Run `fn` while no background checkpoint runs (waits for one in progress). */
-  exclusive<T>(fn: () => T): T {
-    this.acquire();
+  /**
+   * Run `fn` while no background checkpoint runs (waits for one in progress).
+   * Throws CheckpointBusyError if that takes longer than `waitMs`.
+   */
+  exclusive<T>(fn: () => T, waitMs = ERASURE_WAIT_MS): T {
+    if (!this.acquire(waitMs)) throw new CheckpointBusyError("the background checkpoint did not finish in time");
     try {
       return fn();
     } finally {
@@ -75,22 +89,33 @@ export class Checkpointer {
     }
   }
 
-  /** Stop for good: waits for a checkpoint in progress; the worker holds no connection after. */
+  /**
+   * Stop for good: waits for a checkpoint in progress, so the worker holds no connection after
+   * (a stuck one is terminated anyway after STOP_WAIT_MS: a shutdown must finish).
+   */
   stop(): void {
     if (this.stopped) return;
-    this.acquire();
+    const got = this.acquire(STOP_WAIT_MS);
     this.stopped = true; // the mutex stays taken: the worker never starts another tick
+    if (!got) console.error("privata: the checkpoint thread did not finish; stopping it");
     void this.worker.terminate();
   }
 
-  private acquire(): void {
-    const deadline = Date.now() + WAIT_MS;
+  /** For tests: the mutex, to play a background checkpoint that runs long. */
+  get mutex(): Int32Array {
+    return this.state;
+  }
+
+  /** Take the mutex within `waitMs`; true when taken (or when stopped: no worker runs then). */
+  private acquire(waitMs: number): boolean {
+    const deadline = Date.now() + waitMs;
     while (Atomics.compareExchange(this.state, 0, FREE, MAIN) !== FREE) {
-      if (this.stopped) return;
+      if (this.stopped) return true;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error("the background checkpoint did not finish in time");
+      if (left <= 0) return false;
       Atomics.wait(this.state, 0, WORKER, left);
     }
+    return true;
   }
 
   private release(): void {

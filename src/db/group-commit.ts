@@ -79,6 +79,8 @@ export class GroupCommit {
   /** committed batches and the jobs they carried (a batch that failed is not counted) */
   batches = 0;
   jobs = 0;
+  /** batches put back because the write lock was taken (retried a moment later) */
+  retries = 0;
   private readonly first: Tx;
   private readonly second: Tx;
 
@@ -121,6 +123,7 @@ export class GroupCommit {
 
   private flush(): "busy" | "done" {
     const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length === 0) return "done"; // drained at close before this turn came
     try {
       this.first.begin();
       this.second.begin();
@@ -131,6 +134,7 @@ export class GroupCommit {
       // wait for it off the event loop, reads go on. After the busy timeout, fail like any write.
       if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < BUSY_TIMEOUT_MS) {
         this.queue.unshift(...batch);
+        this.retries++;
         return "busy";
       }
       this.busySince = 0;

@@ -3,8 +3,9 @@ import { chmodSync } from "node:fs";
 
 export type Durability = "normal" | "full";
 
-// Short: a wait blocks the event loop, and only another process (never ours: the data dir is
-// locked to one server) can hold a store's lock. Such a write fails fast with a 503.
+// Short: a wait blocks the event loop. Another process can hold a store's lock (a write then
+// fails fast with a 503), and so can our own checkpoint thread for its short TRUNCATE: group
+// commits retry that off the event loop (group-commit.ts), a delete waits here.
 export const BUSY_TIMEOUT_MS = 100;
 
 /**

@@ -9,7 +9,7 @@ import { RecordStore } from "./records.ts";
 import { openLinkKey, pairStores } from "./pairing.ts";
 import { checkpoint, probeWrite, type Durability } from "./sqlite.ts";
 import { GroupCommit } from "./group-commit.ts";
-import { Checkpointer } from "./checkpointer.ts";
+import { CheckpointBusyError, Checkpointer } from "./checkpointer.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -104,12 +104,24 @@ export class Stores {
       const i = checkpoint(this.identity.db);
       return c && i;
     };
-    return this.checkpointer ? this.checkpointer.exclusive(both) : both();
+    if (!this.checkpointer) return both();
+    try {
+      return this.checkpointer.exclusive(both);
+    } catch (err) {
+      // a long background checkpoint: not done now; the caller reports it (503 for an erasure)
+      if (err instanceof CheckpointBusyError) return false;
+      throw err;
+    }
   }
 
   /** Checkpoint both WALs every `intervalMs` on a thread of their own (see checkpointer.ts). */
   startCheckpoints(intervalMs: number, durability: Durability): void {
     this.checkpointer ??= new Checkpointer([this.clinical.db.filename, this.identity.db.filename], intervalMs, durability);
+  }
+
+  /** The checkpoint thread, if started (tests use its mutex to play a long checkpoint). */
+  get checkpoints(): Checkpointer | null {
+    return this.checkpointer;
   }
 
   /** Background checkpoints so far: completed, and those a reader outside kept from finishing. */
