@@ -48,8 +48,8 @@ export function metricsRoutes(deps: MetricsDeps): Hono {
     }
     const text =
       deps.metrics.render() +
-      family("privata_cache_hits_total", "counter", "Cache lookups that found the record (reset by POST /reset).", [["", s.hits]]) +
-      family("privata_cache_misses_total", "counter", "Cache lookups that did not (reset by POST /reset).", [["", s.misses]]) +
+      family("privata_cache_hits_total", "counter", "Reads by id answered from the cache (list-page lookups are not counted; reset by POST /reset).", [["", s.hits]]) +
+      family("privata_cache_misses_total", "counter", "Reads by id the cache could not answer (reset by POST /reset).", [["", s.misses]]) +
       family("privata_cache_entries", "gauge", "Records currently cached.", [["", s.size]]) +
       family("privata_cache_bytes", "gauge", "Bytes of encoded records currently cached.", [["", s.bytes]]) +
       family("privata_cache_capacity_entries", "gauge", "Entry bound of the cache (--cache-entries).", [["", s.capacity]]) +
