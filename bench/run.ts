@@ -257,7 +257,12 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
     alive(srv, label);
     maxima.push({ key, label, durationS: args.maxDuration, connections: MAX_CONNECTIONS, result: opResult(key, parseOha(JSON.parse(text)), await raw(fileName, text)) });
   };
+  const beforeRead = await getStats(base);
   await single("read", "read by id (cache hit)", base, "read", server, "max-read.json");
+  // the label says "cache hit": check it with the server's own counters
+  const readHits = hitRate(beforeRead, await getStats(base));
+  maxima[maxima.length - 1]!.cacheHitRate = readHits.rate;
+  if (readHits.rate === null || readHits.rate < 0.99) notes.push(`Read by id max: the cache hit rate was ${readHits.rate === null ? "unknown" : (readHits.rate * 100).toFixed(2) + "%"}, not all hits.`);
   await single("list", "list, page of 50", base, "list", server, "max-list.json");
   await single("create", `create, durability ${args.durability}`, base, "create", server, `max-create${args.durability === "full" ? "-full" : ""}.json`);
   progress.log("stopping privata");

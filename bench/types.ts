@@ -70,6 +70,8 @@ export interface MaxResult {
   durationS: number;
   connections: number;
   result: OpResult;
+  /** reads by id only: the server's cache hit rate during the run (from /stats) */
+  cacheHitRate?: number | null;
 }
 
 export interface Machine {
