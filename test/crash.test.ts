@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { Pseudonymizer } from "../src/crypto/pseudonym.ts";
 import { removeDir, tempDir, userBody } from "./helpers.ts";
 import { killAll, startProcess, type Started } from "./process.ts";
+import { rng as prng } from "../bench/seed.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CYCLES = 6;
@@ -36,17 +37,6 @@ afterAll(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with CRASH_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const same = (a: unknown, b: unknown) => Bun.deepEquals(a, b, true);
 const show = (v: unknown) => JSON.stringify(v);
@@ -379,7 +369,7 @@ async function checkServer(s: Started, model: Model): Promise<void> {
 
 async function crashCycles(durability: "normal" | "full"): Promise<void> {
   const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const rng = prng(seed);
+  const rng = prng(seed); // seeded, so a failing run can be replayed with CRASH_SEED
   const dataDir = tempDir("privata-crash-");
   const keyDir = tempDir("privata-crash-key-");
   dirs.push(dataDir, keyDir);
