@@ -172,7 +172,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   const readCount = files.readList.length;
   if (readCount < READ_SET) notes.push(`Only ${readCount} records were seeded, so the read set has ${readCount} ids (not ${READ_SET}).`);
   progress.log(`warming the read set and the list pages (${(readCount + files.listList.length).toLocaleString("en-US")} GETs)`);
-  // the list pages too: at 1M records only the newest 100k are cached after seeding, at 10k all are
+  // the list pages too: creates are not cached, so after seeding nothing is
   const warmBad = await warm([...files.readList, ...files.listList]);
   const afterWarm = await getStats(base);
   // seeding 1M records at full speed is a bulk import, not the workload: its peak is kept apart
