@@ -1,5 +1,5 @@
 import type { Database, Statement } from "bun:sqlite";
-import { BUSY_TIMEOUT_MS } from "./sqlite.ts";
+import { BUSY_TIMEOUT_MS, isBusy } from "./sqlite.ts";
 
 /** What a write job may ask of the batch it runs in. */
 export interface WriteContext {
@@ -31,8 +31,6 @@ const SQL = {
   noWait: "PRAGMA busy_timeout = 0",
   wait: `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`,
 };
-
-const isBusy = (err: unknown) => (err as { code?: string }).code === "SQLITE_BUSY";
 
 class Tx {
   private readonly stmts: Record<keyof typeof SQL, Statement>;

@@ -63,6 +63,11 @@ export function probeWrite(db: Database): void {
   }
 }
 
+/** Whether a SQLite error is SQLITE_BUSY (another connection holds the lock we asked for). */
+export function isBusy(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === "SQLITE_BUSY";
+}
+
 /** Quote an identifier that was validated at model declaration time. */
 export function ident(name: string): string {
   return `"${name}"`;

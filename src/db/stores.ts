@@ -7,7 +7,7 @@ import { IdentityStore } from "./identity.ts";
 import { lockDataDir } from "./lock.ts";
 import { RecordStore } from "./records.ts";
 import { openLinkKey, pairStores } from "./pairing.ts";
-import { checkpoint, probeWrite, type Durability } from "./sqlite.ts";
+import { checkpoint, isBusy, probeWrite, type Durability } from "./sqlite.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { CheckpointBusyError, Checkpointer } from "./checkpointer.ts";
 
@@ -161,7 +161,7 @@ export class Stores {
       } catch (err) {
         // Our own checkpoint thread holding the write lock for a moment is not a failure: if it
         // is still running, the probe proves nothing either way; if it just ended, probe again.
-        if ((err as { code?: string }).code !== "SQLITE_BUSY" || !this.checkpointer) throw err;
+        if (!isBusy(err) || !this.checkpointer) throw err;
         if (!this.checkpointer.running()) probeWrite(db);
       }
     }
