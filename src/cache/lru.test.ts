@@ -14,6 +14,19 @@ describe("LruCache", () => {
     expect(c.stats()).toMatchObject({ hits: 2, misses: 2, hitRate: 0.5, size: 1, capacity: 10, bytes: 1 });
   });
 
+  test("an entry answers only lookups from its own collection", () => {
+    const c = new LruCache(10);
+    c.set("id-1", bytes("users"), "users");
+    expect(c.lookup("id-1", "notes")).toBeUndefined();
+    expect(c.lookupForPage("id-1", "notes")).toBeUndefined();
+    expect(c.lookup("id-1", "users")).toEqual(bytes("users"));
+    // the same id in another collection replaces the entry: a miss for the first, never its bytes
+    c.set("id-1", bytes("notes"), "notes");
+    expect(c.lookup("id-1", "users")).toBeUndefined();
+    expect(c.lookup("id-1", "notes")).toEqual(bytes("notes"));
+    expect(c.stats()).toMatchObject({ hits: 2, misses: 2, pageMisses: 1, size: 1, bytes: 5 });
+  });
+
   test("is bounded and evicts the least recently used entry", () => {
     const c = new LruCache(2);
     c.set("a", bytes("a"));

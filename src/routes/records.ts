@@ -66,13 +66,13 @@ function onInvalid(what: string) {
 /** The routes of one model, derived from its declaration; mounted at /api/<model.name>. */
 export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
   const { records, cache } = deps;
-  const key = (id: string) => `${model.name}/${id}`;
+  const ns = model.name;
   const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
 
   /** Encode once and cache: the same bytes answer this request, later reads and list pages. */
   function encode(rec: ApiRecord): Uint8Array<ArrayBuffer> {
     const bytes = encoder.encode(JSON.stringify(rec));
-    cache.set(key(rec.id), bytes);
+    cache.set(rec.id, bytes, ns);
     return bytes;
   }
 
@@ -86,7 +86,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
     // it handed out, it only drops its reference (see lru.ts).
     const parts: Uint8Array[] = [];
     for (const id of ids) {
-      const hit = cache.lookupForPage(key(id));
+      const hit = cache.lookupForPage(id, ns);
       if (hit) {
         parts.push(hit);
         continue;
@@ -123,7 +123,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
     const id = recordId(c);
     // strict like every other input, but without a validator on the hottest route
     if (c.req.url.includes("?")) noQuery(c.req.url);
-    const hit = cache.lookup(key(id));
+    const hit = cache.lookup(id, ns);
     if (hit) return c.body(hit, 200, HIT_HEADERS);
     const rec = records.get(id);
     if (!rec) throw notFound();
@@ -137,9 +137,9 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
       const patch = c.req.valid("json") as Fields;
       // Invalidate before writing, and again if the write fails: a read while the write
       // waits for its batch may cache the old record, which a failed write can leave stale.
-      cache.delete(key(id));
+      cache.delete(id);
       const rec = await deps.write((ctx) => records.update(id, patch, ctx)).catch((err: unknown) => {
-        cache.delete(key(id));
+        cache.delete(id);
         throw err;
       });
       if (!rec) throw notFound();
@@ -149,7 +149,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
 
   app.delete("/:id", validId, zValidator("query", deleteQuery, onInvalid("query")), (c) => {
     const id = recordId(c);
-    cache.delete(key(id));
+    cache.delete(id);
     if (!records.delete(id, c.req.valid("query").gdprCompliant === "true")) throw notFound();
     // Erasure is only done when the values are out of the WAL too: never a 204 before that.
     if (!deps.purgeWal()) {
