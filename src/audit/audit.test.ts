@@ -1,0 +1,165 @@
+// The audit trail on a real audit.db: batching, the append-only triggers, the chain across
+// restarts, and tampering (changed byte, deleted row, swapped rows, wrong key) named at the
+// right event.
+import { afterAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openStore } from "../db/sqlite.ts";
+import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
+import { verifyChain } from "./chain.ts";
+import { AuditLog } from "./log.ts";
+import type { AuditInput } from "./types.ts";
+import { removeDir, tempDir } from "../../test/helpers.ts";
+
+const KEY = new Uint8Array(32).fill(7);
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+function open(dir = tempDir("privata-audit-")) {
+  if (!dirs.includes(dir)) dirs.push(dir);
+  const db = openStore(join(dir, AUDIT_FILE), "normal");
+  const store = new AuditStore(db);
+  return { dir, db, store, log: new AuditLog(store, KEY, 10) };
+}
+
+function event(i: number, over: Partial<AuditInput> = {}): AuditInput {
+  return {
+    time: new Date(Date.UTC(2026, 10, 27, 0, 0, i)).toISOString(),
+    principal: i % 2 ? "dr-a" : "reg-b", role: i % 2 ? "clinician" : "registrar",
+    action: i % 3 ? "read" : "update", collection: "users", pseudonym: `p${i}`.padEnd(32, "0"),
+    fields: ["firstName", "diagnosis"], outcome: "ok", requestId: `req-${i}`, ...over,
+  };
+}
+
+/** a store with n events written, closed; returns its dir */
+function written(n: number): string {
+  const a = open();
+  for (let i = 1; i <= n; i++) a.log.append(event(i));
+  a.log.close();
+  a.db.close(true);
+  return a.dir;
+}
+
+/** open the file as an attacker would: plain SQLite, triggers dropped */
+function tamper(dir: string, sql: string[]): void {
+  const db = new Database(join(dir, AUDIT_FILE));
+  db.run("DROP TRIGGER events_no_update");
+  db.run("DROP TRIGGER events_no_delete");
+  for (const s of sql) db.run(s);
+  db.close();
+}
+
+const verify = (dir: string, key = KEY) => {
+  const a = open(dir);
+  try {
+    return verifyChain(key, a.store.all());
+  } finally {
+    a.db.close(true);
+  }
+};
+
+describe("the audit log", () => {
+  test("writes the events of one event-loop turn in one batch, in order, as a valid chain", async () => {
+    const a = open();
+    for (let i = 1; i <= 5; i++) a.log.append(event(i));
+    expect(a.store.last()).toBeNull(); // only queued: nothing on the request path
+    await new Promise((r) => setImmediate(r));
+    expect(a.log.written).toBe(5);
+    a.log.append(event(6));
+    a.log.close();
+    const rows = [...a.store.all()];
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rows[0]).toMatchObject({ principal: "dr-a", action: "read", fields: '["firstName","diagnosis"]', requestId: "req-1" });
+    expect(verifyChain(KEY, rows)).toMatchObject({ ok: true, events: 6, lastSeq: 6 });
+    a.db.close(true);
+  });
+
+  test("continues the same chain after a restart", () => {
+    const dir = written(3);
+    const b = open(dir);
+    b.log.append(event(4));
+    b.log.close();
+    b.db.close(true);
+    expect(verify(dir)).toMatchObject({ ok: true, events: 4 });
+  });
+
+  test("refuses UPDATE and DELETE of an event", () => {
+    const a = open(written(2));
+    expect(() => a.db.run("UPDATE events SET principal = 'x' WHERE seq = 1")).toThrow(/append-only/);
+    expect(() => a.db.run("DELETE FROM events WHERE seq = 2")).toThrow(/append-only/);
+    expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: 2 });
+    a.db.close(true);
+  });
+
+  test("a batch that cannot be written is kept, retried, and the chain stays contiguous", async () => {
+    const a = open(written(2));
+    const other = new Database(join(a.dir, AUDIT_FILE));
+    other.run("BEGIN IMMEDIATE"); // another process holds the write lock
+    a.log.append(event(3));
+    a.log.append(event(4));
+    expect(a.log.flush()).toBe(false);
+    expect(a.log).toMatchObject({ failing: true, backlog: 2 });
+    other.run("ROLLBACK");
+    other.close();
+    await Bun.sleep(50); // the retry timer (10 ms here)
+    expect(a.log).toMatchObject({ failing: false, backlog: 0 });
+    expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: 4 });
+    a.db.close(true);
+  });
+});
+
+describe("tampering is detected at the right event", () => {
+  test("one changed field", () => {
+    const dir = written(8);
+    tamper(dir, ["UPDATE events SET outcome = 'denied' WHERE seq = 5"]);
+    expect(verify(dir)).toMatchObject({ ok: false, brokenSeq: 5, events: 4 });
+  });
+
+  test("one changed byte in the file itself", () => {
+    const dir = written(8);
+    const path = join(dir, AUDIT_FILE);
+    const bytes = readFileSync(path);
+    const at = bytes.indexOf("req-6");
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 4] = "9".charCodeAt(0); // req-6 -> req-9, nothing else changes
+    writeFileSync(path, bytes);
+    expect(verify(dir)).toMatchObject({ ok: false, brokenSeq: 6 });
+  });
+
+  test("one deleted event", () => {
+    const dir = written(8);
+    tamper(dir, ["DELETE FROM events WHERE seq = 4"]);
+    expect(verify(dir)).toMatchObject({ ok: false, brokenSeq: 5, events: 3 });
+  });
+
+  test("two events swapped", () => {
+    const dir = written(8);
+    tamper(dir, [
+      "UPDATE events SET seq = -1 WHERE seq = 3",
+      "UPDATE events SET seq = 3 WHERE seq = 4",
+      "UPDATE events SET seq = 4 WHERE seq = -1",
+    ]);
+    expect(verify(dir)).toMatchObject({ ok: false, brokenSeq: 3, events: 2 });
+  });
+
+  test("a chain checked with another key", () => {
+    const dir = written(3);
+    expect(verify(dir, new Uint8Array(32).fill(8))).toMatchObject({ ok: false, brokenSeq: 1, events: 0 });
+  });
+});
+
+describe("listing events", () => {
+  test("filters by principal, action and time range, in pages", () => {
+    const a = open(written(12));
+    const clin = a.store.list({ principal: "dr-a" }, 0, 100);
+    expect(clin.map((r) => r.seq)).toEqual([1, 3, 5, 7, 9, 11]);
+    const page1 = a.store.list({ principal: "dr-a", action: "read" }, 0, 2);
+    const page2 = a.store.list({ principal: "dr-a", action: "read" }, page1.at(-1)!.seq, 2);
+    expect([...page1, ...page2].map((r) => r.seq)).toEqual([1, 5, 7, 11]);
+    const window = a.store.list({ from: event(4).time, to: event(7).time }, 0, 100);
+    expect(window.map((r) => r.seq)).toEqual([4, 5, 6]);
+    expect(a.store.list({ pseudonym: event(2).pseudonym! }, 0, 100).map((r) => r.seq)).toEqual([2]);
+    a.db.close(true);
+  });
+});

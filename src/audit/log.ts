@@ -1,0 +1,99 @@
+import type { AuditStore } from "../db/audit.ts";
+import { GENESIS, macOf } from "./chain.ts";
+import type { AuditInput, AuditRow } from "./types.ts";
+
+/** Past this many unwritten events the log reports itself unhealthy (the server fails closed). */
+const MAX_BACKLOG = 100_000;
+
+/**
+ * The audit trail's writer. `append` only queues: the events of one event-loop turn are
+ * chained and written in ONE transaction on the next turn (setImmediate), so auditing adds no
+ * commit to a request's path. What a crash can lose is bounded by that window: the events
+ * queued since the last turn's commit (an answer may already have gone out for them). A clean
+ * close writes everything queued, so no event of an answered request is lost then.
+ *
+ * seq and MAC are assigned at write time, in queue order, so the chain in the file is always
+ * contiguous: a batch that fails is rolled back whole and retried later, from the same head.
+ */
+export class AuditLog {
+  private queue: AuditInput[] = [];
+  private scheduled = false;
+  private seq: number;
+  private prev: Uint8Array;
+  /** the last write failed (disk full, locked file); events wait in memory and are retried */
+  failing = false;
+  written = 0;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly key: Uint8Array,
+    private readonly retryMs = 1000,
+  ) {
+    const last = store.last();
+    this.seq = last?.seq ?? 0;
+    this.prev = last?.mac ?? GENESIS;
+  }
+
+  append(e: AuditInput): void {
+    this.queue.push(e);
+    this.schedule(0);
+  }
+
+  /** False when events cannot be written and the backlog is past its bound. */
+  get healthy(): boolean {
+    return !(this.failing && this.queue.length >= MAX_BACKLOG);
+  }
+
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  /** Write everything queued now; true when the queue is empty afterwards. */
+  flush(): boolean {
+    if (this.queue.length === 0) return true;
+    const batch = this.queue;
+    this.queue = [];
+    let seq = this.seq;
+    let prev = this.prev;
+    const db = this.store.db;
+    try {
+      db.run("BEGIN IMMEDIATE");
+      for (const e of batch) {
+        const content = { ...e, seq: ++seq, fields: JSON.stringify(e.fields) };
+        const row: AuditRow = { ...content, mac: macOf(this.key, prev, content) };
+        this.store.insert(row);
+        prev = row.mac;
+      }
+      db.run("COMMIT");
+    } catch (err) {
+      if (db.inTransaction) db.run("ROLLBACK");
+      // nothing of the batch was kept: put it back in front, in order, and keep the old head
+      this.queue = batch.concat(this.queue);
+      if (!this.failing) console.error(`privata: audit events cannot be written (${(err as Error).message.split("\n")[0]}); retrying`);
+      this.failing = true;
+      return false;
+    }
+    this.seq = seq;
+    this.prev = prev;
+    this.written += batch.length;
+    this.failing = false;
+    return this.queue.length === 0;
+  }
+
+  /** For a clean close: everything queued is written (or reported lost, never silently). */
+  close(): void {
+    if (!this.flush()) console.error(`privata: ${this.queue.length} audit event(s) could not be written at shutdown`);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      const done = this.flush();
+      if (!done) this.schedule(this.retryMs);
+    };
+    if (delayMs > 0) setTimeout(run, delayMs).unref();
+    else setImmediate(run);
+  }
+}

@@ -1,0 +1,40 @@
+/** What one audit event records: who did what to which record, never a value (DESIGN §8). */
+export const AUDIT_ACTIONS = [
+  "read", "list", "create", "update", "delete", "erase", "export",
+  "restrict", "unrestrict", "key.create", "key.revoke", "auth.fail", "audit.read",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditOutcome = "ok" | "denied" | "not_found" | "invalid" | "error";
+
+/** An event as the server hands it in: the log gives it its place (seq) and its MAC. */
+export interface AuditInput {
+  /** ISO 8601, set when the event is appended */
+  time: string;
+  /** key name; null for a failed authentication or --no-auth */
+  principal: string | null;
+  role: string | null;
+  action: AuditAction;
+  collection: string | null;
+  /** the record's pseudonym (hex), never its id */
+  pseudonym: string | null;
+  /** names of the fields touched, never their values */
+  fields: readonly string[];
+  outcome: AuditOutcome;
+  requestId: string | null;
+}
+
+/** An event as stored: `fields` is kept as the exact JSON text the MAC covered. */
+export interface AuditRow {
+  seq: number;
+  time: string;
+  principal: string | null;
+  role: string | null;
+  action: string;
+  collection: string | null;
+  pseudonym: string | null;
+  fields: string;
+  outcome: string;
+  requestId: string | null;
+  mac: Uint8Array;
+}
