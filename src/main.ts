@@ -1,3 +1,4 @@
+import { COMMANDS_HELP, isCommand, runCommand } from "./cli/index.ts";
 import { ConfigError, HELP, parseConfig } from "./config.ts";
 import { startServer } from "./server.ts";
 
@@ -7,15 +8,19 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+const argv = process.argv.slice(2);
+// `privata <command> ...` (backup, restore, ...): src/cli/. Without one, this is the server.
+if (isCommand(argv)) process.exit(runCommand(argv, process.env));
+
 let parsed;
 try {
-  parsed = parseConfig(process.argv.slice(2), process.env);
+  parsed = parseConfig(argv, process.env);
 } catch (err) {
   if (err instanceof ConfigError) fail(err.message, 2);
   throw err;
 }
 if (parsed.help) {
-  process.stdout.write(HELP);
+  process.stdout.write(HELP + COMMANDS_HELP);
   process.exit(0);
 }
 
