@@ -1,0 +1,69 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { KeyStore } from "../db/keys.ts";
+
+export const ROLES = ["admin", "clinician", "registrar", "researcher"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+const PREFIX = "prv_";
+const KEY_SHAPE = /^prv_[A-Za-z0-9_-]{43}$/;
+export const NAME_SHAPE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** A new key: 32 random bytes, base64url, with a prefix that makes a leaked key easy to grep for. */
+export function generateKey(): string {
+  return PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** Keys are random, so a plain SHA-256 is enough (no salt or slow hash needed). */
+export function hashKey(key: string): Uint8Array {
+  return Uint8Array.from(new Bun.CryptoHasher("sha256").update(key).digest());
+}
+
+type Known = { principal: Principal; hash: Buffer };
+
+/**
+ * Answers "whose key is this?" for every request. Live keys are held in memory, indexed by
+ * hash, and reloaded whenever the keys table changed (PRAGMA data_version), so a key revoked
+ * by the CLI in another process fails on the very next request.
+ */
+export class Authenticator {
+  private known = new Map<string, Known>();
+  private version = -1;
+
+  constructor(private readonly store: KeyStore) {}
+
+  /** The principal for an `Authorization` header value, or null. */
+  authenticate(header: string | undefined): Principal | null {
+    if (header === undefined || !header.startsWith("Bearer ")) return null;
+    const key = header.slice(7);
+    if (!KEY_SHAPE.test(key)) return null;
+    this.refresh();
+    const hash = Buffer.from(hashKey(key));
+    const hit = this.known.get(hash.toString("hex"));
+    // the map lookup finds the candidate; the comparison that decides is constant-time
+    if (hit === undefined || !timingSafeEqual(hit.hash, hash)) return null;
+    return hit.principal;
+  }
+
+  /** After the server changed keys itself: data_version only moves for other connections. */
+  invalidate(): void {
+    this.version = -1;
+  }
+
+  private refresh(): void {
+    const v = this.store.version();
+    if (v === this.version) return;
+    const known = new Map<string, Known>();
+    for (const row of this.store.active()) {
+      if (!(ROLES as readonly string[]).includes(row.role)) continue; // never guess a role
+      const hash = Buffer.from(row.hash);
+      known.set(hash.toString("hex"), { principal: { name: row.name, role: row.role as Role }, hash });
+    }
+    this.known = known;
+    this.version = v;
+  }
+}
