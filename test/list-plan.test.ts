@@ -63,3 +63,23 @@ describe("cross-store filters page exactly like a filter over all records", () =
     expect(await walk(`diagnosis=Common&limit=25&cursor=${cursor}`)).toEqual(expected.slice(41));
   });
 });
+
+describe("a cross-store page with cache misses", () => {
+  test("is served from the rows read to filter it, never by reading each record again", async () => {
+    t.cache.clear();
+    const records = t.stores.records.get("users")!;
+    const get = records.get.bind(records);
+    let reads = 0;
+    records.get = (id: string) => (reads++, get(id)); // count second reads of both stores
+    try {
+      const res = await t.req("GET", "/api/users?diagnosis=Common&limit=50");
+      const page = (await res.json()) as Rec[];
+      expect(page.map((r) => r.id)).toEqual(all.filter((r) => r.diagnosis === "Common").map((r) => r.id).sort().slice(0, 50));
+      expect(page[0]).toEqual(all.find((r) => r.id === page[0]!.id)!);
+      expect(t.cache.stats().pageMisses).toBeGreaterThanOrEqual(50);
+      expect(reads).toBe(0);
+    } finally {
+      records.get = get;
+    }
+  });
+});

@@ -8,7 +8,16 @@ import { reconcile } from "./reconcile.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./errors.ts";
 import { UNBATCHED, type WriteContext } from "./group-commit.ts";
 
-export type Page = { ids: string[]; next: string | null };
+export type Page = {
+  ids: string[];
+  next: string | null;
+  /**
+   * Reads one record of the page. A filter across both stores has already read every
+   * candidate whole to filter it, so a cache miss is served from those rows instead of
+   * reading both stores a second time.
+   */
+  record: (id: string) => ApiRecord | null;
+};
 
 /**
  * One model across both stores. The two files cannot commit atomically together, so every
@@ -148,13 +157,22 @@ export class RecordStore {
       (this.model.fields[k]?.class === "clinical" ? clinFilter : idFilter)[k] = v;
     }
     // one more than the page, to know whether there is a next page
-    const ids =
-      Object.keys(clinFilter).length === 0
-        ? this.identity.listIds(idFilter, cursor, limit + 1)
-        : listAcross({ identity: this.identity, clinical: this.clinical, pseudo: this.pseudo, size: this.size }, idFilter, clinFilter, cursor, limit + 1).map((r) => r.row.id);
+    let ids: string[];
+    let record = (id: string) => this.get(id);
+    if (Object.keys(clinFilter).length === 0) {
+      ids = this.identity.listIds(idFilter, cursor, limit + 1);
+    } else {
+      const rows = listAcross({ identity: this.identity, clinical: this.clinical, pseudo: this.pseudo, size: this.size }, idFilter, clinFilter, cursor, limit + 1);
+      ids = rows.map((r) => r.row.id);
+      const read = new Map(rows.map((r) => [r.row.id, r]));
+      record = (id) => {
+        const r = read.get(id);
+        return r ? this.join(r.row, r.clinical) : this.get(id);
+      };
+    }
     const more = ids.length > limit;
     if (more) ids.length = limit;
-    return { ids, next: more ? (ids[ids.length - 1] ?? null) : null };
+    return { ids, next: more ? (ids[ids.length - 1] ?? null) : null, record };
   }
 
   counts(): { identity: number; clinical: number; deidentified: number } {

@@ -3,7 +3,7 @@ import { zValidator } from "@hono/zod-validator";
 import { z } from "zod";
 import type { ModelDef } from "../models/types.ts";
 import { createSchema, listQuerySchema, updateSchema, type ApiRecord, type Fields } from "../models/schema.ts";
-import type { RecordStore } from "../db/records.ts";
+import type { Page, RecordStore } from "../db/records.ts";
 import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
@@ -81,7 +81,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
   }
 
   /** A page's records from the cache; only the misses are read from the stores. */
-  function pageBody(ids: readonly string[]): Uint8Array<ArrayBuffer> {
+  function pageBody({ ids, record }: Page): Uint8Array<ArrayBuffer> {
     // Holding the cached arrays until the join is safe: the cache never writes into an array
     // it handed out, it only drops its reference (see lru.ts).
     const parts: Uint8Array[] = [];
@@ -91,7 +91,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
         parts.push(hit);
         continue;
       }
-      const rec = records.get(id);
+      const rec = record(id);
       if (rec) parts.push(encode(rec));
     }
     return joinJsonArray(parts);
@@ -116,7 +116,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
       url.searchParams.set("cursor", page.next);
       headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
     }
-    return c.body(pageBody(page.ids), 200, headers);
+    return c.body(pageBody(page), 200, headers);
   });
 
   app.get("/:id", (c) => {
