@@ -4,7 +4,8 @@ import type { Fields } from "../models/schema.ts";
 import { Columns } from "./columns.ts";
 import { MetaTable } from "./meta.ts";
 import { ident, openStore, type Durability } from "./sqlite.ts";
-import type { Filter } from "./identity.ts";
+import { RESTRICTED_DDL, type Filter } from "./identity.ts";
+import { ensureColumn } from "./migrate.ts";
 import { ShapedStatements, whereEquals } from "./shapes.ts";
 
 /**
@@ -25,6 +26,8 @@ export class ClinicalTable {
   private readonly linkedStmt: Statement<{ pseudonym: Uint8Array }>;
   private readonly matchStmts: ShapedStatements<{ pseudonym: Uint8Array }>;
   private readonly countMatchStmts: ShapedStatements<{ n: number }>;
+  private readonly restrictStmt: Statement;
+  private readonly researchStmts: ShapedStatements<Record<string, unknown>>;
 
   constructor(
     private readonly db: Database,
@@ -37,6 +40,7 @@ export class ClinicalTable {
     // deidentified = 1 marks a half kept after a gdprCompliant erasure: reconciliation keeps it.
     db.run(`CREATE TABLE IF NOT EXISTS ${this.t} (pseudonym BLOB PRIMARY KEY,
       deidentified INTEGER NOT NULL DEFAULT 0${ddl ? ", " + ddl : ""}) WITHOUT ROWID`);
+    ensureColumn(db, this.t, "restricted", RESTRICTED_DDL);
     for (const f of this.cols.indexed) {
       db.run(`CREATE INDEX IF NOT EXISTS "${model.name}_${f}" ON ${this.t} ("${f}", deidentified)`);
     }
@@ -54,6 +58,11 @@ export class ClinicalTable {
     const where = (shape: string[]) => [...whereEquals(shape), "deidentified = 0"].join(" AND ");
     this.matchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) => `SELECT pseudonym FROM ${this.t} WHERE ${where(s)}`);
     this.countMatchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) => `SELECT count(*) AS n FROM ${this.t} WHERE ${where(s)}`);
+    this.restrictStmt = db.prepare(`UPDATE ${this.t} SET restricted = ? WHERE pseudonym = ? AND deidentified = 0`);
+    // Research pages: linked and de-identified halves alike (keeping the latter for research is
+    // what a gdprCompliant erasure is for), never a restricted one; in pseudonym order.
+    this.researchStmts = new ShapedStatements(db, this.cols.indexed, [""], (s) =>
+      `SELECT * FROM ${this.t} WHERE ${[...whereEquals(s), "restricted = 0", "pseudonym > $after"].join(" AND ")} ORDER BY pseudonym LIMIT $limit`);
   }
 
   insert(pseudonym: Uint8Array, fields: Fields): void {
@@ -72,6 +81,17 @@ export class ClinicalTable {
 
   delete(pseudonym: Uint8Array): boolean {
     return this.deleteStmt.run(pseudonym).changes > 0;
+  }
+
+  /** False when no linked half exists under this pseudonym. */
+  setRestricted(pseudonym: Uint8Array, on: boolean): boolean {
+    return this.restrictStmt.run(on ? 1 : 0, pseudonym).changes > 0;
+  }
+
+  /** One page of unrestricted halves matching `filter`, in pseudonym order after `after`. */
+  research(filter: Filter, after: Uint8Array | null, limit: number): { pseudonym: Uint8Array; fields: Fields }[] {
+    const rows = this.researchStmts.get(Object.keys(filter)).all({ ...filter, after: after ?? new Uint8Array(0), limit });
+    return rows.map((r) => ({ pseudonym: r.pseudonym as Uint8Array, fields: this.cols.fromRow(r, {}) }));
   }
 
   /** Re-key a half to a pseudonym derived from nothing and mark it de-identified. */

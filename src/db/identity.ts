@@ -3,11 +3,22 @@ import type { ModelDef } from "../models/types.ts";
 import type { Fields } from "../models/schema.ts";
 import { Columns, type SqlValue } from "./columns.ts";
 import { MetaTable } from "./meta.ts";
+import { ensureColumn } from "./migrate.ts";
 import { ident, openStore, type Durability } from "./sqlite.ts";
 import { ShapedStatements, whereEquals } from "./shapes.ts";
 
-export type IdentityRow = { id: string; createdAt: string; updatedAt: string; fields: Fields };
+export type IdentityRow = {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  fields: Fields;
+  /** processing restricted (GDPR art. 18): kept, left out of lists, read only by an admin */
+  restricted?: boolean;
+};
 export type Filter = Record<string, string>;
+
+/** Both stores carry the flag: identity for reads and lists, clinical for research queries. */
+export const RESTRICTED_DDL = "INTEGER NOT NULL DEFAULT 0";
 
 /** identity.db, one model's table: who the person is (identity + metadata), keyed by record id. */
 export class IdentityTable {
@@ -19,6 +30,7 @@ export class IdentityTable {
   private readonly deleteStmt: Statement;
   private readonly idsStmt: Statement<{ id: string }>;
   private readonly countStmt: Statement<{ n: number }>;
+  private readonly restrictStmt: Statement;
   private readonly listStmts: ShapedStatements<Record<string, unknown>>;
   private readonly pageIdStmts: ShapedStatements<{ id: string }>;
 
@@ -32,6 +44,7 @@ export class IdentityTable {
     // WITHOUT ROWID keyed by the UUIDv7 id: the primary key is the keyset pagination order.
     db.run(`CREATE TABLE IF NOT EXISTS ${this.t} (id TEXT PRIMARY KEY, ${this.cols.ddl()},
       createdAt TEXT NOT NULL, updatedAt TEXT NOT NULL) WITHOUT ROWID`);
+    ensureColumn(db, this.t, "restricted", RESTRICTED_DDL);
     for (const f of this.cols.indexed) {
       db.run(`CREATE INDEX IF NOT EXISTS "${model.name}_${f}" ON ${this.t} ("${f}", id)`);
     }
@@ -44,8 +57,10 @@ export class IdentityTable {
     this.deleteStmt = db.prepare(`DELETE FROM ${this.t} WHERE id = ?`);
     this.idsStmt = db.prepare(`SELECT id FROM ${this.t} WHERE id > $after ORDER BY id LIMIT $limit`);
     this.countStmt = db.prepare(`SELECT count(*) AS n FROM ${this.t}`);
+    this.restrictStmt = db.prepare(`UPDATE ${this.t} SET restricted = ? WHERE id = ?`);
     const page = (what: string) => (shape: string[], after: string) => {
-      const where = whereEquals(shape);
+      // a restricted record is in no list, for any role
+      const where = [...whereEquals(shape), "restricted = 0"];
       if (after) where.push("id > $after");
       return `SELECT ${what} FROM ${this.t} ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id LIMIT $limit`;
     };
@@ -76,6 +91,11 @@ export class IdentityTable {
     return this.deleteStmt.run(id).changes > 0;
   }
 
+  /** False when there is no such record. */
+  setRestricted(id: string, on: boolean): boolean {
+    return this.restrictStmt.run(on ? 1 : 0, id).changes > 0;
+  }
+
   count(): number {
     return this.countStmt.get()?.n ?? 0;
   }
@@ -101,7 +121,9 @@ export class IdentityTable {
   }
 
   private toIdentityRow(r: Record<string, unknown>): IdentityRow {
-    return { id: String(r.id), createdAt: String(r.createdAt), updatedAt: String(r.updatedAt), fields: this.cols.fromRow(r, {}) };
+    const row: IdentityRow = { id: String(r.id), createdAt: String(r.createdAt), updatedAt: String(r.updatedAt), fields: this.cols.fromRow(r, {}) };
+    if (r.restricted === 1) row.restricted = true;
+    return row;
   }
 }
 

@@ -43,7 +43,7 @@ function fromClinicalIndex(src: Sources, idFilter: Filter, clinFilter: Filter, c
   for (const id of ids) {
     if (out.length >= take) break;
     const row = src.identity.get(id);
-    if (!row || !matchesAll(row.fields, idFilter)) continue;
+    if (!row || row.restricted || !matchesAll(row.fields, idFilter)) continue;
     const clinical = src.clinical.get(src.pseudo.pseudonym(id));
     if (!clinical) throw new IncompleteRecordError();
     out.push({ row, clinical });

@@ -77,8 +77,37 @@ export class RecordStore {
   }
 
   get(id: string): ApiRecord | null {
+    return this.read(id)?.record ?? null;
+  }
+
+  /** The record and whether its processing is restricted (then only an admin may read it). */
+  read(id: string): { record: ApiRecord; restricted: boolean } | null {
     const row = this.identity.get(id);
-    return row ? this.join(row, this.clinical.get(this.pseudo.pseudonym(id))) : null;
+    return row ? { record: this.join(row, this.clinical.get(this.pseudo.pseudonym(id))), restricted: row.restricted === true } : null;
+  }
+
+  /**
+   * Restrict processing, or lift it; false when there is no such record. Clinical first when
+   * restricting, so research queries stop seeing the record before anything else does; a
+   * crash between the two commits leaves the flags apart only for an unanswered request, and
+   * repeating it converges.
+   */
+  restrict(id: string, on: boolean): boolean {
+    if (!this.identity.get(id)) return false;
+    const p = this.pseudo.pseudonym(id);
+    if (on) {
+      if (!this.clinical.setRestricted(p, true)) throw new IncompleteRecordError();
+      this.identity.setRestricted(id, true);
+    } else {
+      this.identity.setRestricted(id, false);
+      this.clinical.setRestricted(p, false);
+    }
+    return true;
+  }
+
+  /** A page of unrestricted clinical halves (linked and de-identified) for research queries. */
+  research(filter: Filter, after: Uint8Array | null, limit: number) {
+    return this.clinical.research(filter, after, limit);
   }
 
   /** Partial update. An unacknowledged update may be partly applied; repeating it converges. */
