@@ -19,9 +19,9 @@ describe("a restricted record", () => {
     expect(users.restrict(ids[1]!, true)).toBe(true);
     expect(users.read(ids[1]!)).toMatchObject({ restricted: true, record: { firstName: "B" } });
     expect(users.read(ids[0]!)?.restricted).toBe(false);
-    expect(users.listIds({}, null, 10).ids).toEqual([ids[0], ids[2]]);
-    expect(users.listIds({ lastName: "L" }, null, 10).ids).toEqual([ids[0], ids[2]]);
-    expect(users.listIds({ diagnosis: "Flu" }, null, 10).ids).toEqual([ids[0], ids[2]]);
+    expect(users.listIds({}, null, 10).ids).toEqual([ids[0]!, ids[2]!]);
+    expect(users.listIds({ lastName: "L" }, null, 10).ids).toEqual([ids[0]!, ids[2]!]);
+    expect(users.listIds({ diagnosis: "Flu" }, null, 10).ids).toEqual([ids[0]!, ids[2]!]);
     expect(users.research({ diagnosis: "Flu" }, null, 10)).toHaveLength(2);
     expect(users.restrict(ids[1]!, false)).toBe(true);
     expect(users.listIds({}, null, 10).ids).toEqual(ids);
