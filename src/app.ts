@@ -10,6 +10,12 @@ import { systemRoutes } from "./routes/system.ts";
 import { HttpMetrics } from "./metrics/http.ts";
 import { recordMetrics } from "./metrics/middleware.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./auth/env.ts";
+import type { Authenticator } from "./auth/keys.ts";
+import { allow, authenticate } from "./auth/middleware.ts";
+import type { AuditLog } from "./audit/log.ts";
+import { auditTrail } from "./audit/middleware.ts";
 
 export interface AppDeps {
   stores: Stores;
@@ -18,6 +24,9 @@ export interface AppDeps {
   bodyLimit: number;
   allowReset: boolean;
   durability: string;
+  /** who a key belongs to; null only under --no-auth (refused off loopback, config.ts) */
+  auth: Authenticator | null;
+  audit: AuditLog;
 }
 
 /**
@@ -37,13 +46,20 @@ function codeFor(err: HTTPException): string {
   return err.status === 413 ? "payload_too_large" : "bad_request";
 }
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const startedAt = Date.now();
   const metrics = new HttpMetrics();
 
   // First, so it times every other middleware and sees the status onError settled on.
   app.use(recordMetrics(metrics));
+  app.use(requestId());
+  // Outside authentication, so a failed one is recorded too.
+  app.use(auditTrail(deps.audit, (_collection, id) => deps.stores.pseudonymHex(id)));
+  // Secure by default: every record route, and every system route but /health, needs a key.
+  const authn = authenticate(deps.auth);
+  app.use("/api/*", authn);
+  for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, allow("admin"));
   app.route("/", systemRoutes({ ...deps, startedAt }));
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   for (const model of deps.models) {

@@ -27,9 +27,16 @@ export const configSchema = z.strictObject({
   allowReset: boolText.default(false),
   bodyLimit: intText(1024, 16 * 1024 * 1024).default(64 * 1024),
   checkpointSeconds: intText(1, 86_400).default(1),
+  auditKeyFile: z.string().min(1).optional(),
+  noAuth: boolText.default(false),
 });
 
-export type Config = Omit<z.output<typeof configSchema>, "keyFile"> & { keyFile: string };
+export type Config = Omit<z.output<typeof configSchema>, "keyFile" | "auditKeyFile"> & {
+  keyFile: string;
+  auditKeyFile: string;
+  /** PRIVATA_ADMIN_KEY: the first admin key, when the operator supplies it (env only: never a flag, which `ps` would show) */
+  adminKey?: string;
+};
 
 /** flag name -> [config key, env var]; one table so --help, flags and env never drift apart. */
 const OPTIONS = {
@@ -43,6 +50,8 @@ const OPTIONS = {
   "allow-reset": ["allowReset", "PRIVATA_ALLOW_RESET", "enable POST /reset (empties everything)"],
   "body-limit": ["bodyLimit", "PRIVATA_BODY_LIMIT", "max request body in bytes (default 65536)"],
   "checkpoint-seconds": ["checkpointSeconds", "PRIVATA_CHECKPOINT_SECONDS", "WAL checkpoint interval (default 1)"],
+  "audit-key-file": ["auditKeyFile", "PRIVATA_AUDIT_KEY_FILE", "audit chain key file (default <data-dir>/audit.key)"],
+  "no-auth": ["noAuth", "PRIVATA_NO_AUTH", "no API keys: everyone is admin (loopback only, for local load tests)"],
 } as const;
 
 export const HELP = `privata — a records server for health data
@@ -56,11 +65,18 @@ ${Object.entries(OPTIONS)
   --${"help".padEnd(20)} ${"".padEnd(28)} show this text
 `;
 
+const BOOLEAN_FLAGS = new Set(["allow-reset", "no-auth"]);
+
+/** --no-auth only where nobody but this machine can connect. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
 export type ParsedArgs = { help: true } | { help: false; config: Config };
 
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): ParsedArgs {
   const options = Object.fromEntries([
-    ...Object.keys(OPTIONS).map((flag) => [flag, { type: flag === "allow-reset" ? "boolean" : "string" }]),
+    ...Object.keys(OPTIONS).map((flag) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? "boolean" : "string" }]),
     ["help", { type: "boolean" }],
   ]) as Record<string, { type: "string" | "boolean" }>;
   let values: Record<string, string | boolean | undefined>;
@@ -86,7 +102,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const key = String(issue?.path[0] ?? "");
     throw new ConfigError(`invalid ${source[key] ?? key}: ${issue?.message ?? "bad value"}`);
   }
+  if (parsed.data.noAuth && !isLoopback(parsed.data.host)) {
+    throw new ConfigError(`invalid ${source.noAuth}: authentication can be switched off only on a loopback address, not ${parsed.data.host}`);
+  }
   const dataDir = resolve(parsed.data.dataDir);
   const keyFile = resolve(parsed.data.keyFile ?? join(dataDir, "link.key"));
-  return { help: false, config: { ...parsed.data, dataDir, keyFile } };
+  const auditKeyFile = resolve(parsed.data.auditKeyFile ?? join(dataDir, "audit.key"));
+  const adminKey = env.PRIVATA_ADMIN_KEY === "" ? undefined : env.PRIVATA_ADMIN_KEY;
+  return { help: false, config: { ...parsed.data, dataDir, keyFile, auditKeyFile, ...(adminKey ? { adminKey } : {}) } };
 }

@@ -3,6 +3,9 @@ import { createApp } from "./app.ts";
 import { Stores } from "./db/stores.ts";
 import { LruCache } from "./cache/lru.ts";
 import { MODELS } from "./models/registry.ts";
+import { Authenticator } from "./auth/keys.ts";
+import { ensureAdminKey } from "./auth/bootstrap.ts";
+import { openAuditTrail, type AuditTrail } from "./audit/open.ts";
 
 export interface Running {
   url: string;
@@ -49,8 +52,20 @@ export function startServer(config: Config): Running {
     void server.stop(true);
     throw err;
   }
+  let audit: AuditTrail;
+  try {
+    audit = openAuditTrail(config.dataDir, config.auditKeyFile, config.durability);
+    // --no-auth (loopback only) needs no key; a later start with keys creates the first one then
+    const told = config.noAuth ? null : ensureAdminKey(stores.keys, config.dataDir, config.adminKey);
+    if (told) console.error(`privata: ${told}`);
+  } catch (err) {
+    stores.close();
+    void server.stop(true);
+    throw err;
+  }
   const cache = new LruCache(config.cacheEntries, config.cacheBytes);
-  fetch = createApp({ stores, cache, models: MODELS, ...config }).fetch;
+  const auth = config.noAuth ? null : new Authenticator(stores.keys);
+  fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit: audit.log }).fetch;
 
   // WAL checkpoints run on their own thread; pending cleanup after a failed write on a timer.
   stores.startCheckpoints(config.checkpointSeconds * 1000, config.durability);
@@ -69,6 +84,8 @@ export function startServer(config: Config): Running {
       const force = setTimeout(() => void server.stop(true), 10_000);
       await server.stop(); // stops listening; resolves when in-flight requests have finished
       clearTimeout(force);
+      // every answered request's audit event is written before the files close
+      audit.close();
       stores.close();
     })());
   return { url: server.url.href.replace(/\/$/, ""), reconciled: stores.reconciled, shutdown };

@@ -8,14 +8,18 @@ import { Stores } from "../src/db/stores.ts";
 import { LruCache } from "../src/cache/lru.ts";
 import { MODELS } from "../src/models/registry.ts";
 import type { ModelDef } from "../src/models/types.ts";
+import type { AppEnv } from "../src/auth/env.ts";
+import { Authenticator } from "../src/auth/keys.ts";
+import { openAuditTrail, type AuditTrail } from "../src/audit/open.ts";
 
 export function tempDir(prefix = "privata-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export interface TestApp {
-  app: Hono;
+  app: Hono<AppEnv>;
   stores: Stores;
+  audit: AuditTrail;
   cache: LruCache;
   dataDir: string;
   keyFile: string;
@@ -25,14 +29,21 @@ export interface TestApp {
 }
 
 /** A real app on real SQLite files in a fresh temp data dir; no sockets. */
-export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number } = {}): TestApp {
+/**
+ * `auth`: false (the default) is --no-auth, every request an admin's, which the suites about
+ * storage and HTTP behaviour use; true checks API keys (create them through `stores.keys`).
+ */
+export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean } = {}): TestApp {
   const dataDir = opts.dataDir ?? tempDir();
   const keyFile = opts.keyFile ?? join(dataDir, "link.key");
   const models = opts.models ?? MODELS;
   const stores = Stores.open({ dataDir, keyFile, durability: "normal", models });
   const cache = new LruCache(opts.cacheEntries ?? 1000, opts.cacheBytes);
+  const audit = openAuditTrail(dataDir, join(dataDir, "audit.key"), "normal");
   const app = createApp({
     stores, cache, models,
+    auth: opts.auth ? new Authenticator(stores.keys) : null,
+    audit: audit.log,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     allowReset: opts.allowReset ?? false,
     durability: "normal",
@@ -45,7 +56,7 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       }),
     );
-  return { app, stores, cache, dataDir, keyFile, req, close: () => stores.close() };
+  return { app, stores, audit, cache, dataDir, keyFile, req, close: () => (audit.close(), stores.close()) };
 }
 
 export function removeDir(dir: string): void {

@@ -96,13 +96,13 @@ describe("GET /metrics", () => {
     expect((await t.req("DELETE", "/metrics")).status).toBe(405);
     // an error that reaches onError is counted with the status onError answered
     const users = t.stores.model("users");
-    const get = users.get;
-    users.get = () => { throw Object.assign(new Error("simulated"), { name: "SQLiteError" }); };
+    const read = users.read;
+    users.read = () => { throw Object.assign(new Error("simulated"), { name: "SQLiteError" }); };
     try {
       t.cache.clear();
       expect((await t.req("GET", `/api/users/${ids[0]}`)).status).toBe(503);
     } finally {
-      users.get = get;
+      users.read = read;
     }
 
     const after = (await scrape(t)).samples;

@@ -39,7 +39,7 @@ describe("API keys", () => {
     const { db, store, auth } = setup();
     const key = generateKey();
     store.create("dr-a", "clinician", hashKey(key), NOW);
-    for (const h of [undefined, "", "Bearer", `Bearer ${key}x`, `Basic ${key}`, `bearer ${key}`, `Bearer ${generateKey()}`, `Bearer ${key.slice(0, -1)}`]) {
+    for (const h of [undefined, "", "Bearer", `Bearer ${key}x`, `Basic ${key}`, `bearer ${key}`, `Bearer ${generateKey()}`, `Bearer ${key.slice(0, -1)}`, "Bearer short", `Bearer ${key} `]) {
       expect(auth.authenticate(h)).toBeNull();
     }
     db.close(true);

@@ -10,7 +10,8 @@ export interface Principal {
 }
 
 const PREFIX = "prv_";
-const KEY_SHAPE = /^prv_[A-Za-z0-9_-]{43}$/;
+/** Ours are prv_ + 43 base64url chars; an operator-supplied key (PRIVATA_ADMIN_KEY) may be any long printable string. */
+const KEY_SHAPE = /^[!-~]{32,256}$/;
 export const NAME_SHAPE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** A new key: 32 random bytes, base64url, with a prefix that makes a leaked key easy to grep for. */

@@ -9,12 +9,13 @@ export class KeyError extends Error {
 const KEY_BYTES = 32;
 
 /**
- * Read the link key (64 hex chars) or, when `create` is true and the file is absent, make one.
- * The key never goes into either database: only its check value does (see keyCheckValue).
+ * Read a 32-byte key kept in a file (64 hex chars) or, when `create` is true and the file is
+ * absent, make one (mode 0600). Used for the link key and the audit key: neither ever goes
+ * into a database, only a check value of it does (see keyCheckValue).
  */
-export function loadLinkKey(path: string, create: boolean): Buffer {
+export function loadKeyFile(path: string, create: boolean, what: string, flag: string): Buffer {
   if (!existsSync(path)) {
-    if (!create) throw new KeyError(`link key file ${path} is missing but the stores already hold data; restore the key or point --key-file at it`);
+    if (!create) throw new KeyError(`${what} file ${path} is missing but the stores already hold data; restore the key or point ${flag} at it`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const key = randomBytes(KEY_BYTES);
     // wx: never overwrite a key another process just wrote.
@@ -23,13 +24,17 @@ export function loadLinkKey(path: string, create: boolean): Buffer {
     return key;
   }
   const text = readFileSync(path, "utf8").trim();
-  if (!/^[0-9a-f]{64}$/i.test(text)) throw new KeyError(`link key file ${path} is not 64 hex characters`);
+  if (!/^[0-9a-f]{64}$/i.test(text)) throw new KeyError(`${what} file ${path} is not 64 hex characters`);
   return Buffer.from(text, "hex");
 }
 
+export function loadLinkKey(path: string, create: boolean): Buffer {
+  return loadKeyFile(path, create, "link key", "--key-file");
+}
+
 /** A one-way check value of the key, kept in identity.db to detect a wrong or replaced key. */
-export function keyCheckValue(key: Buffer): string {
-  return createHmac("sha256", key).update("privata link key check v1").digest("hex").slice(0, 32);
+export function keyCheckValue(key: Buffer, label = "privata link key check v1"): string {
+  return createHmac("sha256", key).update(label).digest("hex").slice(0, 32);
 }
 
 export function sameCheckValue(a: string, b: string): boolean {

@@ -110,10 +110,15 @@ export class RecordStore {
     return this.clinical.research(filter, after, limit);
   }
 
-  /** Partial update. An unacknowledged update may be partly applied; repeating it converges. */
-  update(id: string, patch: Fields, ctx: WriteContext = UNBATCHED): ApiRecord | null {
-    const current = this.get(id);
-    if (!current) return null;
+  /**
+   * Partial update. An unacknowledged update may be partly applied; repeating it converges.
+   * A restricted record is updated only when `allowRestricted` (an admin); otherwise null,
+   * as for a record that does not exist.
+   */
+  update(id: string, patch: Fields, ctx: WriteContext = UNBATCHED, allowRestricted = true): { record: ApiRecord; restricted: boolean } | null {
+    const found = this.read(id);
+    if (!found || (found.restricted && !allowRestricted)) return null;
+    const current = found.record;
     const fields: Fields = {};
     for (const name of Object.keys(this.model.fields)) fields[name] = patch[name] !== undefined ? patch[name]! : current[name]!;
     const touchesClinical = Object.keys(patch).some((k) => this.model.fields[k]?.class === "clinical");
@@ -133,7 +138,7 @@ export class RecordStore {
       throw err;
     }
     if (touchesClinical) ctx.undo(() => this.clinical.update(p, current));
-    return this.toRecord(updated);
+    return { record: this.toRecord(updated), restricted: found.restricted };
   }
 
   /**
@@ -142,7 +147,8 @@ export class RecordStore {
    * the side of erasure). With `deidentify` the clinical half is kept under a random
    * pseudonym that nothing, not even the link key, maps back to the id.
    */
-  delete(id: string, deidentify: boolean): boolean {
+  delete(id: string, deidentify: boolean, allowRestricted = true): boolean {
+    if (!allowRestricted && this.identity.get(id)?.restricted) return false;
     if (!this.identity.delete(id)) return false;
     this.size--;
     const p = this.pseudo.pseudonym(id);

@@ -10,6 +10,8 @@ import { openLinkKey, pairStores } from "./pairing.ts";
 import { checkpoint, isBusy, probeWrite, type Durability } from "./sqlite.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { CheckpointBusyError, Checkpointer } from "./checkpointer.ts";
+import { KeyStore } from "./keys.ts";
+import { ResearchIdRegistry } from "../crypto/research-id.ts";
 
 export interface StoreOptions {
   dataDir: string;
@@ -38,14 +40,22 @@ export class Stores {
   /** the checkpoint thread, once a server started it (tests drive maintain() by hand) */
   private checkpointer: Checkpointer | null = null;
 
+  /** API keys (in identity.db, so a backup of the stores carries them) */
+  readonly keys: KeyStore;
+  /** per-researcher ids for research pages, derived from the link key */
+  readonly researchIds: ResearchIdRegistry;
+
   private constructor(
     readonly identity: IdentityStore,
     readonly clinical: ClinicalStore,
-    pseudo: Pseudonymizer,
+    private readonly pseudo: Pseudonymizer,
+    linkKey: Buffer,
     models: readonly ModelDef[],
     private readonly unlock: () => void,
     dataDir: string,
   ) {
+    this.keys = new KeyStore(identity.db);
+    this.researchIds = new ResearchIdRegistry(linkKey);
     const onOrphan = () => (this.orphansPossible = true);
     this.commits = new GroupCommit(clinical.db, identity.db, onOrphan);
     for (const m of models) {
@@ -78,12 +88,21 @@ export class Stores {
       const empty = !clinical.hasRows() && [...identity.tables.values()].every((t) => t.count() === 0);
       const key = openLinkKey(identity, clinical, opts.keyFile, empty);
       pairStores(identity, clinical, empty);
-      return new Stores(identity, clinical, new Pseudonymizer(key), opts.models, unlock, opts.dataDir);
+      return new Stores(identity, clinical, new Pseudonymizer(key), key, opts.models, unlock, opts.dataDir);
     } catch (err) {
       identity?.db.close(true);
       clinical?.db.close(true);
       unlock();
       throw err;
+    }
+  }
+
+  /** A record id's pseudonym as hex, for audit events (which never hold ids); null if not an id. */
+  pseudonymHex(id: string): string | null {
+    try {
+      return Buffer.from(this.pseudo.pseudonym(id)).toString("hex");
+    } catch {
+      return null;
     }
   }
 

@@ -26,10 +26,12 @@ export function recordMetrics(metrics: HttpMetrics): MiddlewareHandler {
 
 /**
  * The pattern of the last handler that ran (sub-app patterns include their mount prefix).
- * If that is still this middleware, no route matched and the not-found handler answered.
+ * If that is still this middleware, or another middleware mounted on a wildcard (request id,
+ * audit, authentication), no route matched and the not-found handler (or a 401) answered.
  */
 function route(c: Parameters<MiddlewareHandler>[0], mine: number): string {
   const last = c.req.routeIndex;
   if (last === mine) return UNMATCHED;
-  return matchedRoutes(c)[last]?.path ?? UNMATCHED;
+  const path = matchedRoutes(c)[last]?.path;
+  return path === undefined || path.endsWith("*") ? UNMATCHED : path;
 }

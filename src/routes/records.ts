@@ -2,16 +2,19 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { zValidator } from "@hono/zod-validator";
 import { z } from "zod";
 import type { ModelDef } from "../models/types.ts";
-import { createSchema, listQuerySchema, updateSchema, type ApiRecord, type Fields } from "../models/schema.ts";
+import type { ApiRecord, Fields } from "../models/schema.ts";
 import type { Page, RecordStore } from "../db/records.ts";
 import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
-import { ApiError, notFound, validationError } from "../errors.ts";
+import type { AppEnv } from "../auth/env.ts";
+import { allow } from "../auth/middleware.ts";
+import { audited, noteAction, noteFields } from "../audit/middleware.ts";
+import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "./json-array.ts";
+import { DEFAULT_PAGE, onInvalid, viewKits, type ViewKit } from "./record-views.ts";
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 500;
+export { DEFAULT_PAGE, MAX_PAGE } from "./record-views.ts";
 
 export interface RecordDeps {
   records: RecordStore;
@@ -24,29 +27,27 @@ export interface RecordDeps {
 }
 
 // Health data must not be kept by browsers or proxies along the way.
-const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
-const encoder = new TextEncoder();
-
+export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
 const HIT_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "true" };
-const MISS_HEADERS = { "X-Cache-Hit": "false" };
+const MISS_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "false" };
 
 // z.uuid()'s own pattern, tested by hand: a zod parse of the id was about an eighth of a
 // cached read's time in the app.
 const UUID = z.regexes.uuid();
 
 /** The :id of the path, lowercased. A malformed id is a record that does not exist: 404. */
-function recordId(c: Context): string {
+export function recordId(c: Context): string {
   const raw = c.req.param("id");
   if (raw === undefined || !UUID.test(raw)) throw notFound();
   return raw.toLowerCase();
 }
 
 /** For routes with a body: the 404 for a malformed id comes before any body validation. */
-const validId: MiddlewareHandler = async function validId(c, next) {
+export const validId: MiddlewareHandler = async function validId(c, next) {
   recordId(c);
   await next();
 };
-const deleteQuery = z.strictObject({ gdprCompliant: z.enum(["true", "false"]).optional() });
+const deleteQuery = zValidator("query", z.strictObject({ gdprCompliant: z.enum(["true", "false"]).optional() }), onInvalid("query"));
 
 /** A read by id takes no query parameters: any given is an unknown field (400). */
 function noQuery(url: string): void {
@@ -56,59 +57,66 @@ function noQuery(url: string): void {
   throw new ApiError(400, "validation_failed", `invalid query: ${issues[0]!.message}`, issues);
 }
 
-/** zod-validator hook: a failed parse becomes our 400. */
-function onInvalid(what: string) {
-  return (result: { success: boolean; error?: z.core.$ZodError }) => {
-    if (!result.success) throw validationError(result.error!, what);
-  };
-}
+/** What a validator middleware left for the handler (the routes are not typed per view). */
+const valid = <T>(c: Context, target: "json" | "query") => (c.req.valid as (t: string) => unknown)(target) as T;
+const isAdmin = (c: Context<AppEnv>) => c.get("principal").role === "admin";
 
 /** The routes of one model, derived from its declaration; mounted at /api/<model.name>. */
-export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
+export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
   const { records, cache } = deps;
-  const ns = model.name;
+  const kitOf = viewKits(model);
   const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
+  // Authorization before the cache: the role is checked and its view chosen before any lookup,
+  // and each view has its own cache namespace, so one role's bytes never answer another.
+  const readers = allow("admin", "clinician", "registrar");
+  // Deleting a record erases clinical data too: not a registrar's job.
+  const erasers = allow("admin", "clinician");
+  const inView = (pick: (k: ViewKit) => MiddlewareHandler): MiddlewareHandler<AppEnv> => (c, next) => pick(kitOf(c))(c, next);
 
-  /** Encode once and cache: the same bytes answer this request, later reads and list pages. */
-  function encode(rec: ApiRecord): Uint8Array<ArrayBuffer> {
-    const bytes = encoder.encode(JSON.stringify(rec));
-    cache.set(rec.id, bytes, ns);
+  /**
+   * Encode for the view and cache, unless the record is restricted: then only an admin may
+   * read it, always from the stores, so its bytes never sit where another role could hit them.
+   */
+  function encode(k: ViewKit, rec: ApiRecord, restricted: boolean): Uint8Array<ArrayBuffer> {
+    const bytes = k.encode(rec);
+    if (!restricted) cache.set(rec.id, bytes, k.ns);
     return bytes;
   }
 
-  function respond(c: Context, rec: ApiRecord, status: 200 | 201, extra?: Record<string, string>) {
-    return c.body(encode(rec), status, { ...JSON_HEADERS, ...extra });
-  }
-
   /** A page's records from the cache; only the misses are read from the stores. */
-  function pageBody({ ids, record }: Page): Uint8Array<ArrayBuffer> {
+  function pageBody(k: ViewKit, { ids, record }: Page): Uint8Array<ArrayBuffer> {
     // Holding the cached arrays until the join is safe: the cache never writes into an array
-    // it handed out, it only drops its reference (see lru.ts).
+    // it handed out, it only drops its reference (see lru.ts). Lists never hold restricted records.
     const parts: Uint8Array[] = [];
     for (const id of ids) {
-      const hit = cache.lookupForPage(id, ns);
+      const hit = cache.lookupForPage(id, k.ns);
       if (hit) {
         parts.push(hit);
         continue;
       }
       const rec = record(id);
-      if (rec) parts.push(encode(rec));
+      if (rec) parts.push(encode(k, rec, false));
     }
     return joinJsonArray(parts);
   }
 
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
 
-  app.post("/", ...body, zValidator("json", createSchema(model), onInvalid("body")), async (c) => {
-    const input = c.req.valid("json") as Fields;
+  app.post("/", audited("create", model.name), readers, ...body, inView((k) => k.create), async (c) => {
+    const k = kitOf(c);
+    const input = valid<Fields>(c, "json");
+    noteFields(c, Object.keys(input));
     const rec = await deps.write((ctx) => records.create(input, ctx));
+    c.get("audit")!.id = rec.id;
     // Not cached (write-around): a burst of creates, or a bulk import, would push the records
     // being read out of the cache, and holding them measured ~3x the peak RSS under creates.
-    return c.body(encoder.encode(JSON.stringify(rec)), 201, { ...JSON_HEADERS, Location: `/api/${model.name}/${rec.id}` });
+    return c.body(k.encode(rec), 201, { ...JSON_HEADERS, Location: `/api/${model.name}/${rec.id}` });
   });
 
-  app.get("/", zValidator("query", listQuerySchema(model, MAX_PAGE), onInvalid("query")), (c) => {
-    const { limit, cursor, ...filter } = c.req.valid("query") as Record<string, string | number | undefined>;
+  app.get("/", audited("list", model.name), readers, inView((k) => k.listQuery), (c) => {
+    const k = kitOf(c);
+    const { limit, cursor, ...filter } = valid<Record<string, string | number | undefined>>(c, "query");
+    noteFields(c, k.fields);
     const page = records.listIds(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
     const headers: Record<string, string> = { ...JSON_HEADERS };
     if (page.next) {
@@ -116,41 +124,50 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono {
       url.searchParams.set("cursor", page.next);
       headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
     }
-    return c.body(pageBody(page), 200, headers);
+    return c.body(pageBody(k, page), 200, headers);
   });
 
-  app.get("/:id", (c) => {
+  app.get("/:id", audited("read", model.name), readers, (c) => {
+    const k = kitOf(c);
     const id = recordId(c);
     // strict like every other input, but without a validator on the hottest route
     if (c.req.url.includes("?")) noQuery(c.req.url);
-    const hit = cache.lookup(id, ns);
+    noteFields(c, k.fields);
+    const hit = cache.lookup(id, k.ns);
     if (hit) return c.body(hit, 200, HIT_HEADERS);
-    const rec = records.get(id);
-    if (!rec) throw notFound();
-    return respond(c, rec, 200, MISS_HEADERS);
+    const found = records.read(id);
+    // a restricted record is, for everyone but an admin, a record that does not exist
+    if (!found || (found.restricted && !isAdmin(c))) throw notFound();
+    return c.body(encode(k, found.record, found.restricted), 200, MISS_HEADERS);
   });
 
   // PUT and PATCH are both partial updates (the seed's clients use PUT).
   for (const method of ["put", "patch"] as const) {
-    app[method]("/:id", validId, ...body, zValidator("json", updateSchema(model), onInvalid("body")), async (c) => {
+    app[method]("/:id", audited("update", model.name), readers, validId, ...body, inView((k) => k.update), async (c) => {
+      const k = kitOf(c);
       const id = recordId(c);
-      const patch = c.req.valid("json") as Fields;
+      const patch = valid<Fields>(c, "json");
+      noteFields(c, Object.keys(patch));
       // Invalidate before writing, and again if the write fails: a read while the write
       // waits for its batch may cache the old record, which a failed write can leave stale.
+      // One entry per id, whatever its view: this drops every view's bytes.
       cache.delete(id);
-      const rec = await deps.write((ctx) => records.update(id, patch, ctx)).catch((err: unknown) => {
+      const admin = isAdmin(c);
+      const done = await deps.write((ctx) => records.update(id, patch, ctx, admin)).catch((err: unknown) => {
         cache.delete(id);
         throw err;
       });
-      if (!rec) throw notFound();
-      return respond(c, rec, 200);
+      if (!done) throw notFound();
+      return c.body(encode(k, done.record, done.restricted), 200, JSON_HEADERS);
     });
   }
 
-  app.delete("/:id", validId, zValidator("query", deleteQuery, onInvalid("query")), (c) => {
+  app.delete("/:id", audited("delete", model.name), erasers, validId, deleteQuery, (c) => {
     const id = recordId(c);
+    const deidentify = valid<{ gdprCompliant?: string }>(c, "query").gdprCompliant === "true";
+    if (deidentify) noteAction(c, "erase");
     cache.delete(id);
-    if (!records.delete(id, c.req.valid("query").gdprCompliant === "true")) throw notFound();
+    if (!records.delete(id, deidentify, isAdmin(c))) throw notFound();
     // Erasure is only done when the values are out of the WAL too: never a 204 before that.
     if (!deps.purgeWal()) {
       throw new ApiError(503, "erasure_incomplete", "the record is deleted but another process is reading the store, so its values are not yet purged from the WAL; the server retries on its checkpoint timer");

@@ -1,0 +1,60 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../auth/env.ts";
+import type { AuditLog } from "./log.ts";
+import type { AuditAction, AuditOutcome } from "./types.ts";
+
+function outcomeOf(status: number): AuditOutcome {
+  if (status < 400) return "ok";
+  if (status === 401 || status === 403) return "denied";
+  if (status === 404) return "not_found";
+  return status < 500 ? "invalid" : "error";
+}
+
+/**
+ * First on each audited route (before the role check, so a denied attempt is recorded too):
+ * names the action; the handler adds the field names it touched.
+ */
+export function audited(action: AuditAction, collection: string | null): MiddlewareHandler<AppEnv> {
+  return async function audited(c, next) {
+    c.set("audit", { action, collection, id: c.req.param("id"), fields: [] });
+    await next();
+  };
+}
+
+/** The names of the fields a request read or wrote (never their values). */
+export function noteFields(c: Context<AppEnv>, fields: readonly string[]): void {
+  const note = c.get("audit");
+  if (note) note.fields = fields;
+}
+
+export function noteAction(c: Context<AppEnv>, action: AuditAction): void {
+  const note = c.get("audit");
+  if (note) note.action = action;
+}
+
+/**
+ * Appends one event per audited request once its answer is settled (errors included: Hono
+ * has turned them into the response by then), and one per failed authentication. Only
+ * queued here: the log writes a whole event-loop turn's events in one transaction.
+ */
+export function auditTrail(log: AuditLog, pseudonymOf: (collection: string, id: string) => string | null): MiddlewareHandler<AppEnv> {
+  return async function auditTrail(c, next) {
+    await next();
+    const note = c.get("audit");
+    const status = c.res.status;
+    if (note === undefined && status !== 401) return;
+    const principal = c.get("principal");
+    const pseudonym = note?.pseudonym ?? (note?.id && note.collection ? pseudonymOf(note.collection, note.id) : null);
+    log.append({
+      time: new Date().toISOString(),
+      principal: principal?.name ?? null,
+      role: principal?.role ?? null,
+      action: note?.action ?? "auth.fail",
+      collection: note?.collection ?? null,
+      pseudonym,
+      fields: note?.fields ?? [],
+      outcome: outcomeOf(status),
+      requestId: c.get("requestId") ?? null,
+    });
+  };
+}

@@ -1,0 +1,48 @@
+import { join } from "node:path";
+import { KeyError, keyCheckValue, loadKeyFile, sameCheckValue } from "../crypto/link-key.ts";
+import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
+import { openStore, type Durability } from "../db/sqlite.ts";
+import { AuditLog } from "./log.ts";
+
+const CHECK_LABEL = "privata audit key check v1";
+
+export interface AuditTrail {
+  store: AuditStore;
+  log: AuditLog;
+  /** write what is queued, then close audit.db */
+  close: () => void;
+}
+
+/**
+ * audit.db, the third file, with its key. The key is kept outside the file (like the link
+ * key) and checked against a check value inside it: a chain verified with another key would
+ * report every event as forged, so a wrong or lost key is refused at start.
+ */
+export function openAuditTrail(dataDir: string, keyFile: string, durability: Durability): AuditTrail {
+  const store = new AuditStore(openStore(join(dataDir, AUDIT_FILE), durability));
+  try {
+    const kcv = store.meta.get("key_check");
+    const key = loadKeyFile(keyFile, kcv === null && store.last() === null, "audit key", "--audit-key-file");
+    if (kcv === null) store.meta.set("key_check", keyCheckValue(key, CHECK_LABEL));
+    else if (!sameCheckValue(kcv, keyCheckValue(key, CHECK_LABEL))) {
+      throw new KeyError(`audit key ${keyFile} does not match audit.db (key check value differs)`);
+    }
+    const log = new AuditLog(store, key);
+    return {
+      store,
+      log,
+      close: () => {
+        log.close();
+        store.db.close(true);
+      },
+    };
+  } catch (err) {
+    store.db.close(true);
+    throw err;
+  }
+}
+
+/** For `privata audit verify`: the key alone, never created. */
+export function loadAuditKey(keyFile: string): Buffer {
+  return loadKeyFile(keyFile, false, "audit key", "--audit-key-file");
+}
