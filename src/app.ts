@@ -14,8 +14,12 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./auth/env.ts";
 import type { Authenticator } from "./auth/keys.ts";
 import { allow, authenticate } from "./auth/middleware.ts";
-import type { AuditLog } from "./audit/log.ts";
+import type { AuditTrail } from "./audit/open.ts";
 import { auditTrail } from "./audit/middleware.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { keyRoutes } from "./routes/keys.ts";
+import { researchRoutes } from "./routes/research.ts";
+import { rightsRoutes } from "./routes/rights.ts";
 
 export interface AppDeps {
   stores: Stores;
@@ -26,7 +30,7 @@ export interface AppDeps {
   durability: string;
   /** who a key belongs to; null only under --no-auth (refused off loopback, config.ts) */
   auth: Authenticator | null;
-  audit: AuditLog;
+  audit: Pick<AuditTrail, "store" | "log">;
 }
 
 /**
@@ -55,14 +59,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(recordMetrics(metrics));
   app.use(requestId());
   // Outside authentication, so a failed one is recorded too.
-  app.use(auditTrail(deps.audit, (_collection, id) => deps.stores.pseudonymHex(id)));
+  const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
+  app.use(auditTrail(deps.audit.log, (_collection, id) => pseudonymHex(id)));
   // Secure by default: every record route, and every system route but /health, needs a key.
   const authn = authenticate(deps.auth);
   app.use("/api/*", authn);
   for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, allow("admin"));
   app.route("/", systemRoutes({ ...deps, startedAt }));
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
+  app.route("/api/keys", keyRoutes(deps.stores.keys, deps.auth));
+  app.route("/api/audit", auditRoutes(deps.audit));
   for (const model of deps.models) {
+    const records = deps.stores.model(model.name);
+    app.route(`/api/research/${model.name}`, researchRoutes(model, records, deps.stores.researchIds));
+    app.route(`/api/${model.name}`, rightsRoutes(model, { records, cache: deps.cache, audit: deps.audit, pseudonymHex }));
     app.route(
       `/api/${model.name}`,
       recordRoutes(model, {

@@ -65,7 +65,7 @@ export function startServer(config: Config): Running {
   }
   const cache = new LruCache(config.cacheEntries, config.cacheBytes);
   const auth = config.noAuth ? null : new Authenticator(stores.keys);
-  fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit: audit.log }).fetch;
+  fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit }).fetch;
 
   // WAL checkpoints run on their own thread; pending cleanup after a failed write on a timer.
   stores.startCheckpoints(config.checkpointSeconds * 1000, config.durability);

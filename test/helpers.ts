@@ -43,7 +43,7 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
   const app = createApp({
     stores, cache, models,
     auth: opts.auth ? new Authenticator(stores.keys) : null,
-    audit: audit.log,
+    audit,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     allowReset: opts.allowReset ?? false,
     durability: "normal",

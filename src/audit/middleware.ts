@@ -14,9 +14,9 @@ function outcomeOf(status: number): AuditOutcome {
  * First on each audited route (before the role check, so a denied attempt is recorded too):
  * names the action; the handler adds the field names it touched.
  */
-export function audited(action: AuditAction, collection: string | null): MiddlewareHandler<AppEnv> {
+export function audited(action: AuditAction | ((c: Context<AppEnv>) => AuditAction), collection: string | null): MiddlewareHandler<AppEnv> {
   return async function audited(c, next) {
-    c.set("audit", { action, collection, id: c.req.param("id"), fields: [] });
+    c.set("audit", { action: typeof action === "function" ? action(c) : action, collection, id: c.req.param("id"), fields: [] });
     await next();
   };
 }
@@ -25,11 +25,6 @@ export function audited(action: AuditAction, collection: string | null): Middlew
 export function noteFields(c: Context<AppEnv>, fields: readonly string[]): void {
   const note = c.get("audit");
   if (note) note.fields = fields;
-}
-
-export function noteAction(c: Context<AppEnv>, action: AuditAction): void {
-  const note = c.get("audit");
-  if (note) note.action = action;
 }
 
 /**

@@ -38,6 +38,8 @@ export const SERVER_FIELDS = ["id", "createdAt", "updatedAt"] as const;
 
 export function defineModel<M extends ModelDef>(model: M): M {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(model.name)) throw new Error(`bad model name ${model.name}`);
+  // these paths under /api/ belong to the server itself
+  if (["keys", "audit", "research"].includes(model.name)) throw new Error(`model name ${model.name} is reserved`);
   for (const name of Object.keys(model.fields)) {
     // Field names become SQL column names: restrict them here, once, at declaration time.
     if (!/^[a-zA-Z][a-zA-Z0-9]{0,62}$/.test(name)) throw new Error(`bad field name ${name}`);

@@ -8,7 +8,7 @@ import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
 import type { AppEnv } from "../auth/env.ts";
 import { allow } from "../auth/middleware.ts";
-import { audited, noteAction, noteFields } from "../audit/middleware.ts";
+import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "./json-array.ts";
@@ -162,10 +162,11 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     });
   }
 
-  app.delete("/:id", audited("delete", model.name), erasers, validId, deleteQuery, (c) => {
+  // decided before the role check, so a refused erasure is recorded as one
+  const deleteAction = (c: Context) => (c.req.query("gdprCompliant") === "true" ? "erase" : "delete");
+  app.delete("/:id", audited(deleteAction, model.name), erasers, validId, deleteQuery, (c) => {
     const id = recordId(c);
     const deidentify = valid<{ gdprCompliant?: string }>(c, "query").gdprCompliant === "true";
-    if (deidentify) noteAction(c, "erase");
     cache.delete(id);
     if (!records.delete(id, deidentify, isAdmin(c))) throw notFound();
     // Erasure is only done when the values are out of the WAL too: never a 204 before that.

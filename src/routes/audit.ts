@@ -1,0 +1,49 @@
+import { Hono } from "hono";
+import { zValidator } from "@hono/zod-validator";
+import { z } from "zod";
+import type { AuditStore } from "../db/audit.ts";
+import type { AuditLog } from "../audit/log.ts";
+import { AUDIT_ACTIONS, type AuditRow } from "../audit/types.ts";
+import type { AppEnv } from "../auth/env.ts";
+import { allow } from "../auth/middleware.ts";
+import { audited } from "../audit/middleware.ts";
+import { methodNotAllowed } from "../middleware.ts";
+import { onInvalid } from "./record-views.ts";
+
+/** An event as the API shows it: fields as a list, the MAC in hex. */
+export function eventJson(r: AuditRow) {
+  return { ...r, fields: JSON.parse(r.fields) as string[], mac: Buffer.from(r.mac).toString("hex") };
+}
+
+const iso = z.iso.datetime({ offset: true });
+const query = z.strictObject({
+  principal: z.string().min(1).max(64).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  from: iso.optional(),
+  to: iso.optional(),
+  cursor: z.string().regex(/^\d{1,15}$/, "expected an event number").transform(Number).optional(),
+  limit: z.string().regex(/^\d+$/, "expected a whole number").transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+});
+
+/** GET /api/audit (admin): the trail, filtered, in event order, in pages (Link: next). */
+export function auditRoutes(deps: { store: AuditStore; log: AuditLog }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/", audited("audit.read", null), allow("admin"), zValidator("query", query, onInvalid("query")), (c) => {
+    const { cursor, limit = 100, from, to, ...f } = c.req.valid("query");
+    deps.log.flush(); // what happened up to this request is in the answer
+    // stored times are UTC ISO strings: compare like with like
+    const range = { ...(from ? { from: new Date(from).toISOString() } : {}), ...(to ? { to: new Date(to).toISOString() } : {}) };
+    const rows = deps.store.list({ ...f, ...range }, cursor ?? 0, limit + 1);
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const headers: Record<string, string> = {};
+    if (more) {
+      const url = new URL(c.req.url);
+      url.searchParams.set("cursor", String(rows.at(-1)!.seq));
+      headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
+    }
+    return c.json(rows.map(eventJson), 200, headers);
+  });
+  app.all("/", methodNotAllowed("GET, HEAD"));
+  return app;
+}

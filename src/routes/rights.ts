@@ -1,0 +1,65 @@
+import { Hono } from "hono";
+import type { ModelDef } from "../models/types.ts";
+import type { RecordStore } from "../db/records.ts";
+import type { LruCache } from "../cache/lru.ts";
+import type { AuditStore } from "../db/audit.ts";
+import type { AuditLog } from "../audit/log.ts";
+import type { AppEnv } from "../auth/env.ts";
+import { allow } from "../auth/middleware.ts";
+import { audited, noteFields } from "../audit/middleware.ts";
+import { notFound } from "../errors.ts";
+import { methodNotAllowed } from "../middleware.ts";
+import { JSON_HEADERS, recordId } from "./records.ts";
+import { eventJson } from "./audit.ts";
+
+export interface RightsDeps {
+  records: RecordStore;
+  cache: LruCache;
+  audit: { store: AuditStore; log: AuditLog };
+  pseudonymHex: (id: string) => string | null;
+}
+
+/**
+ * Data-subject rights on one model (mounted at /api/<model>): access and portability
+ * (export), restriction of processing and its lifting. Admin only: they are acts on a
+ * person's behalf, and an export holds everything, the audit events included.
+ */
+export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
+  const { records, cache } = deps;
+  const admin = allow("admin");
+  const all = Object.keys(model.fields);
+  const app = new Hono<AppEnv>();
+
+  app.get("/:id/export", audited("export", model.name), admin, (c) => {
+    const id = recordId(c);
+    const found = records.read(id);
+    if (!found) throw notFound();
+    noteFields(c, all);
+    // the events still queued are part of what is held about the person
+    deps.audit.log.flush();
+    const pseudonym = deps.pseudonymHex(id)!;
+    const events = [];
+    for (let after = 0; ; ) {
+      const page = deps.audit.store.list({ pseudonym }, after, 1000);
+      events.push(...page.map(eventJson));
+      if (page.length < 1000) break;
+      after = page.at(-1)!.seq;
+    }
+    const doc = { exportedAt: new Date().toISOString(), collection: model.name, record: found.record, restricted: found.restricted, auditEvents: events };
+    return c.body(JSON.stringify(doc), 200, { ...JSON_HEADERS, "Content-Disposition": `attachment; filename="${model.name}-${id}.json"` });
+  });
+
+  for (const [method, on] of [["post", true], ["delete", false]] as const) {
+    app[method]("/:id/restriction", audited(on ? "restrict" : "unrestrict", model.name), admin, (c) => {
+      const id = recordId(c);
+      // out of the cache first: from now on only an admin reads it, from the stores
+      cache.delete(id);
+      if (!records.restrict(id, on)) throw notFound();
+      return c.json({ id, restricted: on });
+    });
+  }
+
+  app.all("/:id/export", methodNotAllowed("GET, HEAD"));
+  app.all("/:id/restriction", methodNotAllowed("POST, DELETE"));
+  return app;
+}
