@@ -1,12 +1,14 @@
 import { UsageError, type Command, type Env } from "./args.ts";
 import { backupCommand } from "./backup.ts";
 import { restoreCommand } from "./restore.ts";
+import { keysCommand } from "./keys.ts";
+import { auditCommand } from "./audit.ts";
 
 /**
  * The binary's subcommands (`privata <command> [options]`); without one it is the server.
  * Adding a command is one file exporting a Command and one entry here.
  */
-export const COMMANDS: readonly Command[] = [backupCommand, restoreCommand];
+export const COMMANDS: readonly Command[] = [backupCommand, restoreCommand, keysCommand, auditCommand];
 
 /** Appended to `privata --help`. */
 export const COMMANDS_HELP = `

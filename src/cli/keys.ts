@@ -1,0 +1,71 @@
+import { Database } from "bun:sqlite";
+import { join, resolve } from "node:path";
+import { KeyStore } from "../db/keys.ts";
+import { generateKey, hashKey, NAME_SHAPE, ROLES, type Role } from "../auth/keys.ts";
+import { IDENTITY_FILE } from "../db/stores.ts";
+import { parseOptions, usage, UsageError, type Command, type OptionSpec } from "./args.ts";
+
+const SPEC = {
+  name: { type: "string", arg: "NAME", help: "the principal (create)" },
+  role: { type: "string", arg: "ROLE", help: `one of ${ROLES.join(", ")} (create)` },
+  "data-dir": { type: "string", arg: "DIR", env: "PRIVATA_DATA_DIR", help: "the data dir (default ./data)" },
+} satisfies Record<string, OptionSpec>;
+
+const SYNOPSIS = "privata keys create --name NAME --role ROLE | keys list | keys revoke NAME  [--data-dir DIR]";
+const ABOUT = `API keys, one per named principal with one role. A new key is printed once, on
+stdout, and stored only as a hash. Works while the server runs: a revoked key fails on its
+very next request. Names are never reused.`;
+
+/** identity.db, opened beside a running server (WAL: both may write; short waits only). */
+function openKeys(dataDir: string): { db: Database; keys: KeyStore } {
+  const db = new Database(join(dataDir, IDENTITY_FILE), { readwrite: true, create: false, strict: true });
+  db.run("PRAGMA busy_timeout = 2000");
+  return { db, keys: new KeyStore(db) };
+}
+
+export const keysCommand: Command = {
+  name: "keys",
+  summary: "create, list or revoke API keys",
+  run(argv, env) {
+    const [action = "", ...rest] = argv;
+    const positional = action === "revoke" && rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift() : undefined;
+    const v = parseOptions(SPEC, action.startsWith("-") ? argv : rest, env);
+    if (!v || action === "--help") {
+      process.stdout.write(usage(SYNOPSIS, ABOUT, SPEC));
+      return 0;
+    }
+    const dataDir = resolve(typeof v["data-dir"] === "string" ? v["data-dir"] : "./data");
+    if (!["create", "list", "revoke"].includes(action)) throw new UsageError(`unknown action "${action}" (create, list, revoke)`);
+    let opened: ReturnType<typeof openKeys>;
+    try {
+      opened = openKeys(dataDir);
+    } catch {
+      throw new Error(`no identity.db in ${dataDir} (start the server once to create the stores)`);
+    }
+    const { db, keys } = opened;
+    try {
+      const now = new Date().toISOString();
+      if (action === "list") {
+        for (const k of keys.list()) console.log(`${k.name}\t${k.role}\tcreated ${k.createdAt}${k.revokedAt ? `\trevoked ${k.revokedAt}` : ""}`);
+        return 0;
+      }
+      if (action === "revoke") {
+        if (!positional) throw new UsageError("keys revoke needs the key's NAME");
+        if (!keys.revoke(positional, now)) throw new Error(`no live key named ${positional}`);
+        console.error(`privata keys: revoked ${positional}`);
+        return 0;
+      }
+      const name = typeof v.name === "string" ? v.name : "";
+      const role = typeof v.role === "string" ? v.role : "";
+      if (!NAME_SHAPE.test(name)) throw new UsageError("--name: lowercase letters, digits, . _ - (1-63 characters)");
+      if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role: one of ${ROLES.join(", ")}`);
+      const key = generateKey();
+      if (!keys.create(name, role as Role, hashKey(key), now)) throw new Error(`a key named ${name} exists or existed; names are never reused`);
+      console.log(key); // the only time it is shown
+      console.error(`privata keys: created ${name} (${role}); the key above is shown once`);
+      return 0;
+    } finally {
+      db.close(true);
+    }
+  },
+};
