@@ -14,6 +14,8 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./auth/env.ts";
 import type { Authenticator } from "./auth/keys.ts";
 import { allow, authenticate } from "./auth/middleware.ts";
+import { RateLimiter, rateLimit } from "./auth/rate-limit.ts";
+import { secureHeaders } from "hono/secure-headers";
 import type { AuditTrail } from "./audit/open.ts";
 import { auditTrail } from "./audit/middleware.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -31,6 +33,8 @@ export interface AppDeps {
   /** who a key belongs to; null only under --no-auth (refused off loopback, config.ts) */
   auth: Authenticator | null;
   audit: Pick<AuditTrail, "store" | "log">;
+  /** requests/s per key (bursts of twice that); 0 = no limit */
+  rateLimit?: number;
 }
 
 /**
@@ -58,13 +62,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // First, so it times every other middleware and sees the status onError settled on.
   app.use(recordMetrics(metrics));
   app.use(requestId());
+  app.use(secureHeaders());
   // Outside authentication, so a failed one is recorded too.
   const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
   app.use(auditTrail(deps.audit.log, (_collection, id) => pseudonymHex(id)));
   // Secure by default: every record route, and every system route but /health, needs a key.
+  const rate = deps.rateLimit ?? 0;
+  const limited = rateLimit(deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null);
   const authn = authenticate(deps.auth);
-  app.use("/api/*", authn);
-  for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, allow("admin"));
+  app.use("/api/*", authn, limited);
+  for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, limited, allow("admin"));
   app.route("/", systemRoutes({ ...deps, startedAt }));
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   app.route("/api/keys", keyRoutes(deps.stores.keys, deps.auth));

@@ -65,7 +65,27 @@ describe("parseConfig", () => {
   });
 
   test.each(["127.0.0.1", "::1", "localhost", "db-1.internal", "0.0.0.0", "fe80::1"])("host %p is accepted", (host) => {
-    expect(config(["--host", host]).host).toBe(host);
+    // (plain HTTP off loopback only when asked for, see below)
+    expect(config(["--host", host, "--insecure-http"]).host).toBe(host);
+  });
+
+  test("plain HTTP off loopback is refused unless --insecure-http or TLS", () => {
+    expect(() => parseConfig(["--host", "0.0.0.0"], {})).toThrow(/refusing plain HTTP/);
+    expect(config(["--host", "0.0.0.0", "--tls-cert", "/c.pem", "--tls-key", "/k.pem"])).toMatchObject({ tlsCert: "/c.pem", tlsKey: "/k.pem" });
+    expect(config(["--host", "10.0.0.5"], { PRIVATA_INSECURE_HTTP: "1" }).insecureHttp).toBe(true);
+    expect(() => parseConfig(["--tls-cert", "/c.pem"], {})).toThrow(/go together/);
+  });
+
+  test("--no-auth only on a loopback address", () => {
+    expect(config(["--no-auth"]).noAuth).toBe(true);
+    expect(config(["--no-auth", "--host", "::1"]).noAuth).toBe(true);
+    expect(() => parseConfig(["--no-auth", "--host", "0.0.0.0", "--insecure-http"], {})).toThrow(/loopback/);
+    expect(() => parseConfig(["--host", "192.168.1.2", "--insecure-http"], { PRIVATA_NO_AUTH: "1" })).toThrow(/PRIVATA_NO_AUTH/);
+  });
+
+  test("PRIVATA_ADMIN_KEY is read from the environment only", () => {
+    expect(config([], { PRIVATA_ADMIN_KEY: "k".repeat(40) }).adminKey).toBe("k".repeat(40));
+    expect(() => parseConfig(["--admin-key", "x"], {})).toThrow(ConfigError);
   });
 
     test("an empty env var counts as unset", () => {

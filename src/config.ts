@@ -29,6 +29,10 @@ export const configSchema = z.strictObject({
   checkpointSeconds: intText(1, 86_400).default(1),
   auditKeyFile: z.string().min(1).optional(),
   noAuth: boolText.default(false),
+  rateLimit: intText(0, 1_000_000).default(200),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  insecureHttp: boolText.default(false),
 });
 
 export type Config = Omit<z.output<typeof configSchema>, "keyFile" | "auditKeyFile"> & {
@@ -52,6 +56,10 @@ const OPTIONS = {
   "checkpoint-seconds": ["checkpointSeconds", "PRIVATA_CHECKPOINT_SECONDS", "WAL checkpoint interval (default 1)"],
   "audit-key-file": ["auditKeyFile", "PRIVATA_AUDIT_KEY_FILE", "audit chain key file (default <data-dir>/audit.key)"],
   "no-auth": ["noAuth", "PRIVATA_NO_AUTH", "no API keys: everyone is admin (loopback only, for local load tests)"],
+  "rate-limit": ["rateLimit", "PRIVATA_RATE_LIMIT", "requests/s per API key, bursts of twice that (default 200, 0 = off)"],
+  "tls-cert": ["tlsCert", "PRIVATA_TLS_CERT", "PEM certificate: serve HTTPS (with --tls-key)"],
+  "tls-key": ["tlsKey", "PRIVATA_TLS_KEY", "PEM private key of --tls-cert"],
+  "insecure-http": ["insecureHttp", "PRIVATA_INSECURE_HTTP", "allow plain HTTP on a non-loopback address"],
 } as const;
 
 export const HELP = `privata — a records server for health data
@@ -65,7 +73,7 @@ ${Object.entries(OPTIONS)
   --${"help".padEnd(20)} ${"".padEnd(28)} show this text
 `;
 
-const BOOLEAN_FLAGS = new Set(["allow-reset", "no-auth"]);
+const BOOLEAN_FLAGS = new Set(["allow-reset", "no-auth", "insecure-http"]);
 
 /** --no-auth only where nobody but this machine can connect. */
 export function isLoopback(host: string): boolean {
@@ -104,6 +112,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   }
   if (parsed.data.noAuth && !isLoopback(parsed.data.host)) {
     throw new ConfigError(`invalid ${source.noAuth}: authentication can be switched off only on a loopback address, not ${parsed.data.host}`);
+  }
+  const { tlsCert, tlsKey } = parsed.data;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError("--tls-cert and --tls-key go together");
+  // Keys and health data in clear text over a network: only when the operator says so.
+  if (tlsCert === undefined && !isLoopback(parsed.data.host) && !parsed.data.insecureHttp) {
+    throw new ConfigError(`refusing plain HTTP on ${parsed.data.host}: give --tls-cert and --tls-key, or --insecure-http (e.g. behind a TLS proxy)`);
   }
   const dataDir = resolve(parsed.data.dataDir);
   const keyFile = resolve(parsed.data.keyFile ?? join(dataDir, "link.key"));

@@ -40,6 +40,8 @@ export function startServer(config: Config): Running {
       // No transport cap below the app's: Bun's own 413 has no JSON body. The app's bodyLimit
       // refuses an over-cap Content-Length before reading and stops a chunked body at the cap.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // Bun's own limit on the request head (16 KiB) answers 431 past it.
+      ...(config.tlsCert && config.tlsKey ? { tls: { cert: Bun.file(config.tlsCert), key: Bun.file(config.tlsKey) } } : {}),
     });
   } catch (err) {
     throw new ListenError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message.split("\n")[0]}`);

@@ -17,9 +17,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  /** the stderr line that says the server is up (default: the plain-HTTP "listening on") */
+  listening?: RegExp;
 }
 
-const LISTENING = /privata: listening on http:\/\/([^:/\s]+):(\d+)/;
+const LISTENING_HTTP = /privata: listening on http:\/\/([^:/\s]+):(\d+)/;
 const live = new Set<Subprocess>();
 
 /**
@@ -74,6 +76,7 @@ export async function startProcess(cmd: string[], opts: StartOptions = {}): Prom
   })();
 
   const timeoutMs = opts.timeoutMs ?? 15_000;
+  const LISTENING = opts.listening ?? LISTENING_HTTP;
   const match = await new Promise<RegExpMatchArray | null>((resolve) => {
     const timer = setTimeout(() => resolve(null), timeoutMs);
     const check = () => {

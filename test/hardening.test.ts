@@ -1,0 +1,76 @@
+// Hardening: security headers and request ids on every answer, a per-key rate limit, TLS,
+// and Bun's limit on the request head.
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { makeApp, removeDir, tempDir } from "./helpers.ts";
+import { killAll, runSync, startProcess } from "./process.ts";
+import { generateKey, hashKey } from "../src/auth/keys.ts";
+
+const MAIN = join(import.meta.dir, "..", "src", "main.ts");
+const dirs: string[] = [];
+afterAll(async () => {
+  await killAll();
+  dirs.forEach(removeDir);
+});
+const NOW = "2026-11-27T00:00:00.000Z";
+
+describe("every answer", () => {
+  test("carries security headers and its own request id, errors included", async () => {
+    const t = makeApp({ auth: true });
+    dirs.push(t.dataDir);
+    const ids = new Set<string>();
+    for (const [path, status] of [["/health", 200], ["/api/users", 401], ["/nope", 404]] as const) {
+      const res = await t.req("GET", path);
+      expect(res.status).toBe(status);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      ids.add(res.headers.get("x-request-id")!);
+    }
+    expect(ids.size).toBe(3);
+    t.close();
+  });
+});
+
+describe("the rate limit", () => {
+  test("a key past its bucket gets 429 with Retry-After; another key is not affected; nothing is written", async () => {
+    const t = makeApp({ auth: true, rateLimit: 2 }); // bursts of 4
+    dirs.push(t.dataDir);
+    const [a, b] = [generateKey(), generateKey()];
+    t.stores.keys.create("a", "clinician", hashKey(a), NOW);
+    t.stores.keys.create("b", "clinician", hashKey(b), NOW);
+    const body = { firstName: "A", lastName: "B", email: "a@x.org" };
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await t.req("POST", "/api/users", body, { authorization: `Bearer ${a}` })).status);
+    expect(statuses.slice(0, 4)).toEqual([201, 201, 201, 201]);
+    const limited = await t.req("POST", "/api/users", body, { authorization: `Bearer ${a}` });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect(t.stores.counts().identity).toBe(statuses.filter((s) => s === 201).length);
+    expect((await t.req("GET", "/api/users", undefined, { authorization: `Bearer ${b}` })).status).toBe(200);
+    t.close();
+  });
+});
+
+describe("over real sockets", () => {
+  test("TLS with --tls-cert/--tls-key; a request head over 16 KiB gets 431", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
+    const made = runSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert]);
+    expect(made.exitCode).toBe(0);
+    const data = join(dir, "data");
+    const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", data, "--tls-cert", cert, "--tls-key", key, "--no-auth"], { listening: /privata: listening on https:\/\/([^:/\s]+):(\d+)/ });
+    const base = `https://127.0.0.1:${s.port}`;
+    const res = await fetch(`${base}/api/users`, { tls: { rejectUnauthorized: false } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+    const plain = await fetch(`http://127.0.0.1:${s.port}/health`).then((r) => r.status, () => "refused");
+    expect(plain).not.toBe(200); // no clear-text answer on the TLS port
+    const big = await fetch(`${base}/health`, { headers: { "x-big": "a".repeat(17_000) }, tls: { rejectUnauthorized: false } });
+    expect(big.status).toBe(431);
+    expect(await s.stop()).toBe(0);
+  });
+});
