@@ -43,6 +43,8 @@ export interface MixRunOptions {
   rate?: number;
   /** when set, each op writes its per-request db here as <prefix>-<op>.db */
   dbPrefix?: string;
+  /** extra headers on every request (the API key) */
+  headers?: readonly string[];
 }
 
 export interface MixRunOutput {
@@ -58,6 +60,7 @@ export async function runMix(o: MixRunOptions): Promise<MixRunOutput> {
       ...opTarget(op, o.base, o.files),
       durationS: o.durationS,
       connections: o.rate === undefined ? CLOSED_CONNECTIONS[op] : LEVEL_CONNECTIONS,
+      ...(o.headers ? { headers: o.headers } : {}),
     };
     if (o.rate !== undefined) run.rate = shareRate(o.rate, op);
     if (o.dbPrefix !== undefined) run.dbPath = dbPaths[op] = `${o.dbPrefix}-${op}.db`;

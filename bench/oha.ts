@@ -68,6 +68,8 @@ export interface OhaRun {
   rate?: number;
   /** --db-url: every answered request with its timings */
   dbPath?: string;
+  /** extra request headers ("Name: value"), e.g. the API key */
+  headers?: readonly string[];
 }
 
 export function ohaArgs(run: OhaRun): string[] {
@@ -76,6 +78,7 @@ export function ohaArgs(run: OhaRun): string[] {
   if (run.method !== "GET") a.push("-m", run.method);
   if (run.bodyLines !== undefined) a.push("-Z", run.bodyLines, "-H", "Content-Type: application/json");
   if (run.dbPath !== undefined) a.push("--db-url", run.dbPath);
+  for (const h of run.headers ?? []) a.push("-H", h);
   if (run.urlsFile) a.push("--urls-from-file");
   a.push(run.target);
   return a;

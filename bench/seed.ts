@@ -71,6 +71,7 @@ export async function seedRecords(
   n: number,
   onProgress: (done: number) => void,
   concurrency = 64,
+  headers: Record<string, string> = {},
 ): Promise<string[]> {
   const ids: string[] = new Array(n);
   const r = rng(0x5eed);
@@ -81,7 +82,7 @@ export async function seedRecords(
     while (next < n) {
       const i = next++;
       const body = JSON.stringify(createBody(i, r));
-      const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+      const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
       const text = await res.text();
       if (res.status !== 201) throw new Error(`seeding: POST /api/users answered ${res.status}: ${text.slice(0, 200)}`);
       const id = (JSON.parse(text) as { id?: unknown }).id;
@@ -162,12 +163,12 @@ export async function writeWorkFiles(dir: string, base: string, ids: readonly st
 }
 
 /** GET every URL once (so the read set is in the server's cache); returns non-200 count. */
-export async function warm(urls: readonly string[], concurrency = 64): Promise<number> {
+export async function warm(urls: readonly string[], concurrency = 64, headers: Record<string, string> = {}): Promise<number> {
   let next = 0;
   let bad = 0;
   async function worker(): Promise<void> {
     while (next < urls.length) {
-      const res = await fetch(urls[next++]!);
+      const res = await fetch(urls[next++]!, { headers });
       await res.arrayBuffer();
       if (res.status !== 200) bad++;
     }

@@ -49,7 +49,8 @@ function cleanEnv(): Record<string, string> {
   return env;
 }
 
-async function start(name: string, cmd: string[], timeoutMs = 20000): Promise<Running> {
+/** Start any server command that prints "listening on <url>" (also used by scripts/soak). */
+export async function start(name: string, cmd: string[], timeoutMs = 20000): Promise<Running> {
   const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: cleanEnv() });
   track(proc);
   const lines: string[] = [];
@@ -115,7 +116,8 @@ async function start(name: string, cmd: string[], timeoutMs = 20000): Promise<Ru
 
 export function startPrivata(bin: string, dataDir: string, durability: Durability): Promise<Running> {
   return start(`privata (durability ${durability})`, [
-    bin, "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--allow-reset", "--durability", durability,
+    // --no-auth (loopback only): the seed's workload has no keys; audit still runs
+    bin, "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--allow-reset", "--durability", durability, "--no-auth",
   ]);
 }
 

@@ -70,7 +70,7 @@ export function startServer(config: Config): Running {
   fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit }).fetch;
 
   // WAL checkpoints run on their own thread; pending cleanup after a failed write on a timer.
-  stores.startCheckpoints(config.checkpointSeconds * 1000, config.durability);
+  stores.startCheckpoints(config.checkpointSeconds * 1000, config.durability, [audit.store.db.filename]);
   const timer = setInterval(() => {
     try {
       stores.maintain();
@@ -86,7 +86,8 @@ export function startServer(config: Config): Running {
       const force = setTimeout(() => void server.stop(true), 10_000);
       await server.stop(); // stops listening; resolves when in-flight requests have finished
       clearTimeout(force);
-      // every answered request's audit event is written before the files close
+      // every answered request's audit event is written before the files close (and before
+      // stores.close() lets go of the data dir, so no other server can open audit.db meanwhile)
       audit.close();
       stores.close();
     })());

@@ -98,7 +98,8 @@ describe("the audit log", () => {
     other.run("BEGIN IMMEDIATE"); // another process holds the write lock
     a.log.append(event(3));
     a.log.append(event(4));
-    expect(a.log.flush()).toBe(false);
+    expect(a.log.flush()).toBe(false); // busy: retried a moment later, off the event loop
+    await Bun.sleep(40); // longer than the busy retries (retryMs = 10 here): now it is failing
     expect(a.log).toMatchObject({ failing: true, backlog: 2 });
     other.run("ROLLBACK");
     other.close();

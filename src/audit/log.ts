@@ -1,4 +1,5 @@
 import type { AuditStore } from "../db/audit.ts";
+import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
 import { GENESIS, macOf } from "./chain.ts";
 import type { AuditInput, AuditRow } from "./types.ts";
 
@@ -23,6 +24,9 @@ export class AuditLog {
   /** the last write failed (disk full, locked file); events wait in memory and are retried */
   failing = false;
   written = 0;
+  /** when the write lock was first found taken; a busy batch is retried within 1 ms */
+  private busySince = 0;
+  private busyRetry = false;
 
   constructor(
     private readonly store: AuditStore,
@@ -57,7 +61,15 @@ export class AuditLog {
     let prev = this.prev;
     const db = this.store.db;
     try {
-      db.run("BEGIN IMMEDIATE");
+      // Never wait inside SQLite on the event loop: the checkpoint thread takes the write lock
+      // for its short TRUNCATE; a batch that finds it taken goes back in the queue for a
+      // moment later (like the group commit of the records).
+      db.run("PRAGMA busy_timeout = 0");
+      try {
+        db.run("BEGIN IMMEDIATE");
+      } finally {
+        db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
       for (const e of batch) {
         const content = { ...e, seq: ++seq, fields: JSON.stringify(e.fields) };
         const row: AuditRow = { ...content, mac: macOf(this.key, prev, content) };
@@ -69,6 +81,10 @@ export class AuditLog {
       if (db.inTransaction) db.run("ROLLBACK");
       // nothing of the batch was kept: put it back in front, in order, and keep the old head
       this.queue = batch.concat(this.queue);
+      if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < this.retryMs) {
+        this.busyRetry = true;
+        return false;
+      }
       if (!this.failing) console.error(`privata: audit events cannot be written (${(err as Error).message.split("\n")[0]}); retrying`);
       this.failing = true;
       return false;
@@ -77,6 +93,7 @@ export class AuditLog {
     this.prev = prev;
     this.written += batch.length;
     this.failing = false;
+    this.busySince = 0;
     return this.queue.length === 0;
   }
 
@@ -90,8 +107,9 @@ export class AuditLog {
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
+      this.busyRetry = false;
       const done = this.flush();
-      if (!done) this.schedule(this.retryMs);
+      if (!done) this.schedule(this.busyRetry ? 1 : this.retryMs);
     };
     if (delayMs > 0) setTimeout(run, delayMs).unref();
     else setImmediate(run);

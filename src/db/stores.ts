@@ -134,8 +134,9 @@ export class Stores {
   }
 
   /** Checkpoint both WALs every `intervalMs` on a thread of their own (see checkpointer.ts). */
-  startCheckpoints(intervalMs: number, durability: Durability): void {
-    this.checkpointer ??= new Checkpointer([this.clinical.db.filename, this.identity.db.filename], intervalMs, durability);
+  startCheckpoints(intervalMs: number, durability: Durability, alsoFiles: readonly string[] = []): void {
+    // alsoFiles: audit.db, whose WAL would otherwise grow to the autocheckpoint on the event loop
+    this.checkpointer ??= new Checkpointer([this.clinical.db.filename, this.identity.db.filename, ...alsoFiles], intervalMs, durability);
   }
 
   /** The checkpoint thread, if started (tests use its mutex to play a long checkpoint). */
