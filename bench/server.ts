@@ -49,7 +49,8 @@ function cleanEnv(): Record<string, string> {
   return env;
 }
 
-async function start(name: string, cmd: string[], timeoutMs = 20000): Promise<Running> {
+/** Start any server command that prints "listening on <url>" (also used by scripts/soak). */
+export async function start(name: string, cmd: string[], timeoutMs = 20000): Promise<Running> {
   const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: cleanEnv() });
   track(proc);
   const lines: string[] = [];
