@@ -54,7 +54,7 @@ describe("a store locked by another process at runtime", () => {
       expect(read.status).toBe(200);
       expect(read.body).toEqual(ledger.acked.get(id)!);
       expect((await call(server.url, "GET", "/api/users?limit=500")).status).toBe(200);
-      // the write waits out the busy timeout off the event loop: /health answers meanwhile
+      // the write waits for the lock off the event loop (LOCK_WAIT_MS): /health answers meanwhile
       const pending = ledger.create();
       const h = await health(server.url);
       const during = await pending;
@@ -62,7 +62,7 @@ describe("a store locked by another process at runtime", () => {
       expect(h.ms).toBeLessThan(HEALTH_WITHIN_MS);
       expect(during.status).toBe(503);
       const slowestWrite = Math.max(post.ms, patch.ms, del.ms, during.ms);
-      expect(slowestWrite).toBeLessThan(1000); // bounded by the 100 ms busy timeout, never a hang
+      expect(slowestWrite).toBeLessThan(1000); // bounded by the 500 ms lock wait (a delete: the 100 ms busy timeout), never a hang
 
       await holder.release();
       expect((await ledger.create()).status).toBe(201);
@@ -87,10 +87,10 @@ describe("a store locked by another process at runtime", () => {
       recordFault({
         fault: `${file} locked by another process`,
         when: "runtime",
-        result: `writes 503 after the 100 ms busy timeout${file === "clinical.db" ? " (a delete: `erasure_incomplete`, finished by maintenance)" : ""}, reads 200, recovered by itself, nothing acknowledged lost`,
+        result: `writes 503 after the 500 ms lock wait (deletes: the 100 ms busy timeout)${file === "clinical.db" ? " (a delete: `erasure_incomplete`, finished by maintenance)" : ""}, reads 200, recovered by itself, nothing acknowledged lost`,
         produced: `a separate process opens ${file} and holds \`BEGIN IMMEDIATE\` (the write lock), then exits`,
         observed: [
-          `POST, PATCH: 503 \`store_unavailable\`; DELETE: 503 \`${del.code}\`${file === "clinical.db" ? " (record gone, its clinical half removed by maintenance once the lock went)" : ""}; slowest write ${ms(slowestWrite)} (busy timeout 100 ms)`,
+          `POST, PATCH: 503 \`store_unavailable\`; DELETE: 503 \`${del.code}\`${file === "clinical.db" ? " (record gone, its clinical half removed by maintenance once the lock went)" : ""}; slowest write ${ms(slowestWrite)} (lock wait 500 ms)`,
           `GET by id and the list: 200; /health 503 in ${ms(h.ms)} while a write waited for the lock`,
           `lock released: the next POST 201, the refused PATCH repeated: 200, /health 200 after ${ms(recoveredMs)}`,
           `SIGKILL, \`integrity_check\` ok, restart: all ${ledger.acked.size} acknowledged records as acknowledged`,
