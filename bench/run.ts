@@ -62,7 +62,7 @@ export function shellQuote(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
 }
 
-function privataVersion(): string {
+export function privataVersion(): string {
   let v = "unknown";
   try {
     v = (require(join(ROOT, "package.json")) as { version?: string }).version ?? v;

@@ -84,6 +84,11 @@ export function startServer(config: Config): Running {
     (stopping ??= (async () => {
       clearInterval(timer);
       const force = setTimeout(() => void server.stop(true), 10_000);
+      // One event-loop turn first: stop() closes every connection that has no request in
+      // progress, and a request whose bytes already sit in the socket buffer (sent before the
+      // signal, not yet read) counts as none, so it got a reset instead of its answer
+      // (test/shutdown.test.ts). The turn lets the loop read and start those requests.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       await server.stop(); // stops listening; resolves when in-flight requests have finished
       clearTimeout(force);
       // every answered request's audit event is written before the files close (and before

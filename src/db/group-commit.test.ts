@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { GroupCommit, type WriteContext } from "./group-commit.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GroupCommit, LOCK_WAIT_MS, type WriteContext } from "./group-commit.ts";
+import { BUSY_TIMEOUT_MS } from "./sqlite.ts";
 
 // Two real SQLite files (in memory is enough here: the unit is the transaction logic).
 function pair() {
@@ -114,6 +118,35 @@ describe("GroupCommit", () => {
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(p.second.inTransaction).toBe(false);
     expect(p.rows(p.second)).toEqual([]);
+  });
+
+  test("a write lock held longer than SQLite's busy timeout is waited out off the event loop; past LOCK_WAIT_MS the batch fails", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "privata-gc-"));
+    try {
+      const [a, b] = ["a.db", "b.db"].map((f) => new Database(join(dir, f), { strict: true }));
+      for (const db of [a!, b!]) (db.run("PRAGMA journal_mode = WAL"), db.run("CREATE TABLE t (k TEXT PRIMARY KEY)"));
+      const gc = new GroupCommit(a!, b!, () => {});
+      const put = (k: string) => (ctx: WriteContext) => (a!.run("INSERT INTO t VALUES (?)", [k]), b!.run("INSERT INTO t VALUES (?)", [k]), ctx, k);
+      const holder = new Database(join(dir, "a.db"), { strict: true }); // the checkpoint thread, say
+      holder.run("BEGIN IMMEDIATE");
+      const held = BUSY_TIMEOUT_MS * 2.5;
+      setTimeout(() => holder.run("COMMIT"), held);
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5); // the event loop keeps turning meanwhile
+      const t0 = performance.now();
+      expect(await gc.run(put("x"))).toBe("x");
+      clearInterval(timer);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(held - 5);
+      expect(ticks).toBeGreaterThan(10);
+      holder.run("BEGIN IMMEDIATE"); // now held for good: the batch gives up after LOCK_WAIT_MS
+      const t1 = performance.now();
+      await expect(gc.run(put("y"))).rejects.toThrow();
+      expect(performance.now() - t1).toBeGreaterThanOrEqual(LOCK_WAIT_MS - 5);
+      holder.run("ROLLBACK");
+      for (const db of [holder, a!, b!]) db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("drain() writes what is queued at once", () => {

@@ -1,6 +1,14 @@
 import type { Database, Statement } from "bun:sqlite";
 import { BUSY_TIMEOUT_MS, isBusy } from "./sqlite.ts";
 
+/**
+ * How long a batch keeps retrying a taken write lock before its requests get 503. Longer than
+ * SQLite's busy timeout (which blocks the event loop, so it must stay short): this wait does
+ * not. The checkpoint thread's TRUNCATE holds the lock through an fsync of the main file,
+ * which on a busy disk took over 100 ms (13 writes answered 503 in a 10-minute soak).
+ */
+export const LOCK_WAIT_MS = 500;
+
 /** What a write job may ask of the batch it runs in. */
 export interface WriteContext {
   /** Put the first store back if the second store's commit fails after the first committed. */
@@ -128,9 +136,9 @@ export class GroupCommit {
     } catch (err) {
       this.first.abandon();
       this.second.abandon();
-      // The write lock is taken (the checkpoint thread's short TRUNCATE, or another process):
-      // wait for it off the event loop, reads go on. After the busy timeout, fail like any write.
-      if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < BUSY_TIMEOUT_MS) {
+      // The write lock is taken (the checkpoint thread's TRUNCATE, or another process): wait
+      // for it off the event loop, reads go on. After LOCK_WAIT_MS, fail like any write.
+      if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < LOCK_WAIT_MS) {
         this.queue.unshift(...batch);
         this.retries++;
         return "busy";

@@ -14,7 +14,7 @@ export function openLinkKey(identity: IdentityStore, clinical: ClinicalStore, ke
   const hasData = kcv !== null || clinical.meta.get("pair_id") !== null || !empty;
   const key = loadLinkKey(keyFile, !hasData);
   if (kcv === null) {
-    if (hasData) throw new KeyError("the stores hold data but no key check value; refusing to guess the link key");
+    if (hasData) throw new KeyError("identity.db holds no key check value but the stores hold data (was identity.db lost, emptied or replaced?); refusing to guess the link key");
     identity.meta.set("key_check", keyCheckValue(key));
   } else if (!sameCheckValue(kcv, keyCheckValue(key))) {
     throw new KeyError(`link key ${keyFile} does not match these stores (key check value differs)`);

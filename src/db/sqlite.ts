@@ -1,5 +1,6 @@
 import { Database } from "bun:sqlite";
 import { chmodSync } from "node:fs";
+import { checkStore, explainOpenError } from "./startup-check.ts";
 
 export type Durability = "normal" | "full";
 
@@ -13,7 +14,24 @@ export const BUSY_TIMEOUT_MS = 100;
  * (it uses synchronous=FULL in WAL), so nothing is left to a default.
  */
 export function openStore(path: string, durability: Durability): Database {
-  const db = new Database(path, { create: true, strict: true });
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { create: true, strict: true });
+    setPragmas(db, path, durability);
+    // refuse a damaged, read-only or locked file here, with a message that names it
+    checkStore(db);
+    return db;
+  } catch (err) {
+    try {
+      db?.close();
+    } catch {
+      // the error that matters is the one being explained
+    }
+    throw explainOpenError(path, err);
+  }
+}
+
+function setPragmas(db: Database, path: string, durability: Durability): void {
   // Health data: owner-only. SQLite gives the -wal and -shm files the main file's mode.
   chmodSync(path, 0o600);
   db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -33,7 +51,6 @@ export function openStore(path: string, durability: Durability): Database {
   db.run("PRAGMA wal_autocheckpoint = 10000");
   const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get();
   if (mode?.journal_mode !== "wal") throw new Error(`${path}: could not enable WAL`);
-  return db;
 }
 
 

@@ -9,6 +9,7 @@ import { RecordStore } from "./records.ts";
 import { openLinkKey, pairStores } from "./pairing.ts";
 import { checkpoint, isBusy, probeWrite, type Durability } from "./sqlite.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { explainOpenError } from "./startup-check.ts";
 import { CheckpointBusyError, Checkpointer } from "./checkpointer.ts";
 import { KeyStore } from "./keys.ts";
 import { ResearchIdRegistry } from "../crypto/research-id.ts";
@@ -79,7 +80,12 @@ export class Stores {
     // silently grow a new tree somewhere.
     if (!existsSync(dirname(opts.dataDir))) throw new Error(`the parent of data dir ${opts.dataDir} does not exist`);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const unlock = lockDataDir(opts.dataDir);
+    let unlock: () => void;
+    try {
+      unlock = lockDataDir(opts.dataDir);
+    } catch (err) {
+      throw explainOpenError(`data dir ${opts.dataDir}`, err); // e.g. a read-only mount
+    }
     let identity: IdentityStore | undefined;
     let clinical: ClinicalStore | undefined;
     try {
@@ -93,7 +99,9 @@ export class Stores {
       identity?.db.close(true);
       clinical?.db.close(true);
       unlock();
-      throw err;
+      // each file was checked as it opened (sqlite.ts); what fails after that (pairing, the
+      // clean-stop flag, reconciliation) still gets one clear line naming the data dir
+      throw explainOpenError(`the stores in ${opts.dataDir}`, err);
     }
   }
 
