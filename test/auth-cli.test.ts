@@ -15,13 +15,13 @@ afterAll(async () => {
   await killAll();
   dirs.forEach(removeDir);
 });
-const cli = (...args: string[]) => runSync([process.execPath, MAIN, ...args]);
+const cli = (...args: string[]) => runSync([process.execPath, MAIN, ...args], { env: { PRIVATA_NO_AUTH: "0" } });
 
 describe("keys and audit across processes", () => {
   test("first start writes admin.key (0600, path only on stderr); keys made and revoked by the CLI work at once; audit verify", async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", dir]);
+    const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", dir], { env: { PRIVATA_NO_AUTH: "0" } });
     const adminKey = readFileSync(join(dir, "admin.key"), "utf8").trim();
     expect(statSync(join(dir, "admin.key")).mode & 0o777).toBe(0o600);
     expect(s.stderr()).toContain(join(dir, "admin.key"));
@@ -61,7 +61,7 @@ describe("keys and audit across processes", () => {
     const dir = tempDir();
     dirs.push(dir);
     const supplied = "operator-chosen-admin-key-0123456789abcdef";
-    const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", dir], { env: { PRIVATA_ADMIN_KEY: supplied } });
+    const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", dir], { env: { PRIVATA_ADMIN_KEY: supplied, PRIVATA_NO_AUTH: "0" } });
     expect(existsSync(join(dir, "admin.key"))).toBe(false);
     expect((await fetch(`${s.url}/api/users`, { headers: { authorization: `Bearer ${supplied}` } })).status).toBe(200);
     expect(s.stderr()).not.toContain(supplied);

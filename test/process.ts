@@ -27,13 +27,15 @@ const live = new Set<Subprocess>();
 /**
  * The environment for a child: the test runner's own, minus any PRIVATA_* variable
  * (so a developer's shell can never change what a test exercises), plus `extra`.
+ * Child servers run with PRIVATA_NO_AUTH=1 (loopback only): the suites about storage, HTTP
+ * and crashes play keyless clients; the suites about keys pass PRIVATA_NO_AUTH=0.
  */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith("PRIVATA_")) env[k] = v;
   }
-  return { ...env, ...extra };
+  return { ...env, PRIVATA_NO_AUTH: "1", ...extra };
 }
 
 /** Wait for a process to exit, SIGKILL it after `ms`. */

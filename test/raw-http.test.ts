@@ -12,7 +12,7 @@ let port: number;
 let id: string;
 
 beforeAll(async () => {
-  const parsed = parseConfig(["--port", "0", "--data-dir", dir], {});
+  const parsed = parseConfig(["--port", "0", "--data-dir", dir, "--no-auth"], {});
   if (parsed.help) throw new Error("unexpected help");
   server = startServer(parsed.config);
   port = Number(new URL(server.url).port);

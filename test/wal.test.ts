@@ -17,7 +17,7 @@ function walSize(file: string): number {
 }
 
 test("the checkpoint timer empties both WAL files shortly after writes stop", async () => {
-  const parsed = parseConfig(["--port", "0", "--data-dir", dir], {});
+  const parsed = parseConfig(["--port", "0", "--data-dir", dir, "--no-auth"], {});
   if (parsed.help) throw new Error("unexpected help");
   expect(parsed.config.checkpointSeconds).toBe(1); // the default is the window we promise
   const server = startServer(parsed.config);

@@ -54,6 +54,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const args = [
     "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir,
     "--cache-entries", String(o.cacheEntries), "--cache-bytes", String(o.cacheBytes),
+    "--no-auth", // the seed's mix plays keyless clients (loopback only); every request is still audited
   ];
   const server = await start("privata (soak)", [...o.server, ...args]).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
