@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { createDurably } from "../crypto/durable-file.ts";
 import { join } from "node:path";
 import type { KeyStore } from "../db/keys.ts";
 import { generateKey, hashKey } from "./keys.ts";
@@ -17,6 +17,6 @@ export function ensureAdminKey(keys: KeyStore, dataDir: string, supplied: string
   if (!keys.create("admin", "admin", hashKey(key), new Date().toISOString())) return null;
   if (supplied) return "the first admin key (principal \"admin\") is the one given in PRIVATA_ADMIN_KEY";
   const path = join(dataDir, ADMIN_KEY_FILE);
-  writeFileSync(path, key + "\n", { mode: 0o600, flag: "wx" });
+  createDurably(path, key + "\n");
   return `created the first admin key (principal "admin") in ${path}; keep it safe and remove the file`;
 }

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { KEYS_TABLE } from "../db/keys.ts";
 
 // The stores' own small key/value table (src/db/meta.ts) and the keys a backup relies on.
 const META_TABLE = "meta";
@@ -16,9 +17,9 @@ export function metaValue(db: Database, key: string, schema = "main"): string | 
   }
 }
 
-/** Rows per model table: every table but meta and SQLite's own. */
+/** Rows per model table: every table but the server's own (meta, API keys) and SQLite's. */
 export function recordCounts(rows: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(rows).filter(([t]) => t !== META_TABLE));
+  return Object.fromEntries(Object.entries(rows).filter(([t]) => t !== META_TABLE && t !== KEYS_TABLE));
 }
 
 /** De-identified clinical halves per model table (the `deidentified` flag of src/db/clinical.ts). */

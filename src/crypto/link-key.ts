@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { createDurably } from "./durable-file.ts";
 
 export class KeyError extends Error {
   override name = "KeyError";
@@ -18,9 +19,7 @@ export function loadKeyFile(path: string, create: boolean, what: string, flag: s
     if (!create) throw new KeyError(`${what} file ${path} is missing but the stores already hold data; restore the key or point ${flag} at it`);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const key = randomBytes(KEY_BYTES);
-    // wx: never overwrite a key another process just wrote.
-    writeFileSync(path, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
-    chmodSync(path, 0o600);
+    createDurably(path, key.toString("hex") + "\n");
     return key;
   }
   const text = readFileSync(path, "utf8").trim();

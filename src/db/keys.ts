@@ -9,6 +9,8 @@ export interface KeyRow {
   revokedAt: string | null;
 }
 
+export const KEYS_TABLE = "api_keys";
+
 /**
  * API keys, in identity.db (so a backup of the stores carries them): one named principal per
  * key, one role each. A name is never reused, so audit events that name it stay unambiguous.
@@ -21,7 +23,7 @@ export class KeyStore {
   private readonly versionStmt: Statement<{ data_version: number }>;
 
   constructor(private readonly db: Database) {
-    db.run(`CREATE TABLE IF NOT EXISTS api_keys (name TEXT PRIMARY KEY, role TEXT NOT NULL,
+    db.run(`CREATE TABLE IF NOT EXISTS ${KEYS_TABLE} (name TEXT PRIMARY KEY, role TEXT NOT NULL,
       hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT) WITHOUT ROWID`);
     const cols = "name, role, hash, created_at AS createdAt, revoked_at AS revokedAt";
     this.insertStmt = db.prepare("INSERT INTO api_keys (name, role, hash, created_at) VALUES (?, ?, ?, ?)");
