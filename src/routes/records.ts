@@ -12,6 +12,7 @@ import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "./json-array.ts";
+import { SECURITY_HEADERS } from "../response-headers.ts";
 import { DEFAULT_PAGE, onInvalid, viewKits, type ViewKit } from "./record-views.ts";
 
 export { DEFAULT_PAGE, MAX_PAGE } from "./record-views.ts";
@@ -27,7 +28,7 @@ export interface RecordDeps {
 }
 
 // Health data must not be kept by browsers or proxies along the way.
-export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
+export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store", ...SECURITY_HEADERS };
 const HIT_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "true" };
 const MISS_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "false" };
 
