@@ -86,6 +86,7 @@ describe("parseConfig", () => {
   test("PRIVATA_ADMIN_KEY is read from the environment only", () => {
     expect(config([], { PRIVATA_ADMIN_KEY: "k".repeat(40) }).adminKey).toBe("k".repeat(40));
     expect(() => parseConfig(["--admin-key", "x"], {})).toThrow(ConfigError);
+    expect(() => parseConfig([], { PRIVATA_ADMIN_KEY: "hunter2" })).toThrow(/PRIVATA_ADMIN_KEY/); // could never authenticate
   });
 
     test("an empty env var counts as unset", () => {

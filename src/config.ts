@@ -123,5 +123,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const keyFile = resolve(parsed.data.keyFile ?? join(dataDir, "link.key"));
   const auditKeyFile = resolve(parsed.data.auditKeyFile ?? join(dataDir, "audit.key"));
   const adminKey = env.PRIVATA_ADMIN_KEY === "" ? undefined : env.PRIVATA_ADMIN_KEY;
+  // the shape keys must have to be accepted (auth/keys.ts): never store one nobody can use
+  if (adminKey !== undefined && !/^[!-~]{32,256}$/.test(adminKey)) {
+    throw new ConfigError("invalid PRIVATA_ADMIN_KEY: 32 to 256 printable characters, no spaces");
+  }
   return { help: false, config: { ...parsed.data, dataDir, keyFile, auditKeyFile, ...(adminKey ? { adminKey } : {}) } };
 }

@@ -55,6 +55,15 @@ describe("keys and audit across processes", () => {
     const bad = cli("audit", "verify", "--data-dir", dir);
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toContain(`BROKEN at event ${victim}`);
+    // verifying changes nothing: the dropped trigger stays dropped (evidence kept as found)
+    const triggers = () => new Database(join(dir, "audit.db"), { readonly: true }).query("SELECT name FROM sqlite_schema WHERE type = 'trigger'").all();
+    expect(triggers()).toEqual([{ name: "events_no_delete" }, { name: "events_append_only" }]);
+    // another key is named as such, not reported as a broken chain
+    const other = join(dir, "other.key");
+    await Bun.write(other, "ab".repeat(32) + "\n");
+    const wrong = cli("audit", "verify", "--data-dir", dir, "--audit-key-file", other);
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stderr).toContain("does not match");
   });
 
   test("PRIVATA_ADMIN_KEY supplies the first admin key (no file written); --no-auth is refused off loopback", async () => {

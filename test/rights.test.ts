@@ -107,6 +107,25 @@ describe("views", () => {
   });
 });
 
+describe("audit events", () => {
+  test("an id written in capitals is audited under the record's pseudonym, and shows in its export", async () => {
+    const id = await create("Caps-dx");
+    expect((await as("clinician", "GET", `/api/users/${id.toUpperCase()}`)).status).toBe(200);
+    t.audit.log.flush();
+    const last = t.audit.store.list({}, 0, 1_000_000).at(-1)!;
+    expect(last).toMatchObject({ action: "read", pseudonym: t.stores.pseudonymHex(id) });
+    const doc = (await (await as("admin", "GET", `/api/users/${id.toUpperCase()}/export`)).json()) as { auditEvents: { action: string }[] };
+    expect(doc.auditEvents.map((e) => e.action)).toEqual(["create", "read"]);
+  });
+
+  test("the trail, the key list and restriction answers are never cached along the way", async () => {
+    const id = await create();
+    for (const [method, path] of [["GET", "/api/audit"], ["GET", "/api/keys"], ["POST", `/api/users/${id}/restriction`]] as const) {
+      expect((await as("admin", method, path)).headers.get("cache-control")).toBe("no-store");
+    }
+  });
+});
+
 describe("export", () => {
   test("holds the record, its restriction state and exactly the audit events about it", async () => {
     const id = await create("Export-dx");

@@ -112,6 +112,30 @@ describe("the audit log", () => {
   });
 });
 
+describe("append-only, and nothing lost at a clean close", () => {
+  test("INSERT OR REPLACE of an old event is refused (it would delete without a delete trigger)", () => {
+    const a = open(written(3));
+    expect(() => a.db.run("INSERT OR REPLACE INTO events (seq, time, action, fields, outcome, mac) VALUES (1, 't', 'read', '[]', 'ok', x'00')")).toThrow(/append-only/);
+    expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: 3 });
+    a.db.close(true);
+  });
+
+  test("close() waits for a write lock held elsewhere (the checkpoint thread) and writes everything", async () => {
+    const a = open(written(2));
+    // another process holds the write lock for 300 ms, as a checkpoint's TRUNCATE may
+    const holder = Bun.spawn([process.execPath, "-e", `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(join(a.dir, AUDIT_FILE))}); db.run("BEGIN IMMEDIATE"); console.log("held"); Bun.sleepSync(300); db.run("COMMIT");`], { stdout: "pipe" });
+    const reader = holder.stdout.getReader();
+    await reader.read(); // "held"
+    a.log.append(event(3));
+    a.log.append(event(4));
+    a.log.close();
+    expect(a.log.backlog).toBe(0);
+    await holder.exited;
+    expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: 4 });
+    a.db.close(true);
+  });
+});
+
 describe("tampering is detected at the right event", () => {
   test("one changed field", () => {
     const dir = written(8);

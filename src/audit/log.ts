@@ -13,6 +13,8 @@ const MAX_BACKLOG = 100_000;
  * rates a window, not a turn, is what keeps the audit trail's writes small.
  */
 export const FLUSH_MS = 20;
+/** How long a clean close waits for a write lock held by someone else (the checkpoint thread). */
+const CLOSE_WAIT_MS = 5000;
 /** A window's worth of events never waits for the timer past this many. */
 const MAX_BATCH = 1024;
 
@@ -122,9 +124,15 @@ export class AuditLog {
     return this.queue.length === 0;
   }
 
-  /** For a clean close: everything queued is written (or reported lost, never silently). */
+  /**
+   * For a clean close: everything queued is written (or reported lost, never silently). The
+   * checkpoint thread may hold audit.db's write lock for its TRUNCATE at this very moment, so
+   * a busy file is retried for up to CLOSE_WAIT_MS (blocking: nothing else runs at shutdown).
+   */
   close(): void {
-    if (!this.flush()) console.error(`privata: ${this.queue.length} audit event(s) could not be written at shutdown`);
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    while (!this.flush() && Date.now() < deadline) Bun.sleepSync(2);
+    if (this.queue.length > 0) console.error(`privata: ${this.queue.length} audit event(s) could not be written at shutdown`);
   }
 
   private timer: Timer | null = null;

@@ -16,7 +16,9 @@ function outcomeOf(status: number): AuditOutcome {
  */
 export function audited(action: AuditAction | ((c: Context<AppEnv>) => AuditAction), collection: string | null): MiddlewareHandler<AppEnv> {
   return async function audited(c, next) {
-    c.set("audit", { action: typeof action === "function" ? action(c) : action, collection, id: c.req.param("id"), fields: [] });
+    // Lowercased as the routes do (recordId): an id in capitals reads the same record, so it
+    // must map to the same pseudonym, or such a read would leave no trace tied to the record.
+    c.set("audit", { action: typeof action === "function" ? action(c) : action, collection, id: c.req.param("id")?.toLowerCase(), fields: [] });
     await next();
   };
 }

@@ -4,7 +4,7 @@ import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
 import { openStore, type Durability } from "../db/sqlite.ts";
 import { AuditLog } from "./log.ts";
 
-const CHECK_LABEL = "privata audit key check v1";
+export const AUDIT_CHECK_LABEL = "privata audit key check v1";
 
 export interface AuditTrail {
   store: AuditStore;
@@ -23,8 +23,8 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
   try {
     const kcv = store.meta.get("key_check");
     const key = loadKeyFile(keyFile, kcv === null && store.last() === null, "audit key", "--audit-key-file");
-    if (kcv === null) store.meta.set("key_check", keyCheckValue(key, CHECK_LABEL));
-    else if (!sameCheckValue(kcv, keyCheckValue(key, CHECK_LABEL))) {
+    if (kcv === null) store.meta.set("key_check", keyCheckValue(key, AUDIT_CHECK_LABEL));
+    else if (!sameCheckValue(kcv, keyCheckValue(key, AUDIT_CHECK_LABEL))) {
       throw new KeyError(`audit key ${keyFile} does not match audit.db (key check value differs)`);
     }
     const log = new AuditLog(store, key);

@@ -14,9 +14,11 @@ export const ADMIN_KEY_FILE = "admin.key";
 export function ensureAdminKey(keys: KeyStore, dataDir: string, supplied: string | undefined): string | null {
   if (keys.list().length > 0) return null;
   const key = supplied ?? generateKey();
+  const path = join(dataDir, ADMIN_KEY_FILE);
+  // The file before the row: a key that exists in the store but was never shown would lock
+  // the operator out. createDurably refuses an existing file (a stale admin.key: say so).
+  if (!supplied) createDurably(path, key + "\n");
   if (!keys.create("admin", "admin", hashKey(key), new Date().toISOString())) return null;
   if (supplied) return "the first admin key (principal \"admin\") is the one given in PRIVATA_ADMIN_KEY";
-  const path = join(dataDir, ADMIN_KEY_FILE);
-  createDurably(path, key + "\n");
   return `created the first admin key (principal "admin") in ${path}; keep it safe and remove the file`;
 }

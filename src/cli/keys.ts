@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { join, resolve } from "node:path";
 import { KeyStore } from "../db/keys.ts";
-import { generateKey, hashKey, NAME_SHAPE, ROLES, type Role } from "../auth/keys.ts";
+import { generateKey, hashKey, ROLES, validKeyName, type Role } from "../auth/keys.ts";
 import { IDENTITY_FILE } from "../db/stores.ts";
 import { parseOptions, usage, UsageError, type Command, type OptionSpec } from "./args.ts";
 
@@ -57,7 +57,7 @@ export const keysCommand: Command = {
       }
       const name = typeof v.name === "string" ? v.name : "";
       const role = typeof v.role === "string" ? v.role : "";
-      if (!NAME_SHAPE.test(name)) throw new UsageError("--name: lowercase letters, digits, . _ - (1-63 characters)");
+      if (!validKeyName(name)) throw new UsageError("--name: lowercase letters, digits, . _ - (1-63 characters), not no-auth");
       if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role: one of ${ROLES.join(", ")}`);
       const key = generateKey();
       if (!keys.create(name, role as Role, hashKey(key), now)) throw new Error(`a key named ${name} exists or existed; names are never reused`);

@@ -15,6 +15,11 @@ export interface AuditFilter {
 
 const COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id AS requestId, mac";
 
+/** Every event of an audit.db in seq order, streamed; needs no write access (audit verify). */
+export function* auditRows(db: Database): Generator<AuditRow> {
+  yield* db.query<AuditRow, []>(`SELECT ${COLS} FROM events ORDER BY seq`).iterate();
+}
+
 /**
  * audit.db: the append-only event table of the audit trail. Triggers refuse UPDATE and
  * DELETE, so the server's own code cannot rewrite history by mistake; a deliberate edit of the
@@ -33,6 +38,8 @@ export class AuditStore {
       mac BLOB NOT NULL)`);
     db.run("CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END");
     db.run("CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END");
+    // INSERT OR REPLACE deletes the old row without firing delete triggers: only new seqs go in
+    db.run("CREATE TRIGGER IF NOT EXISTS events_append_only BEFORE INSERT ON events WHEN NEW.seq <= (SELECT coalesce(max(seq), 0) FROM events) BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END");
     // The filters of GET /api/audit, in seq order. These indexes grow at their ends (few
     // principals and actions, rising times), so an append dirties a few pages per batch. No
     // index on the pseudonym: its random keys made every event dirty a page of its own (8.8
@@ -59,8 +66,8 @@ export class AuditStore {
   }
 
   /** Every event in seq order, streamed (the chain can be far larger than memory). */
-  *all(): Generator<AuditRow> {
-    yield* this.db.query<AuditRow, []>(`SELECT ${COLS} FROM events ORDER BY seq`).iterate();
+  all(): Generator<AuditRow> {
+    return auditRows(this.db);
   }
 
   /** The events about one record among seq in (after, upTo]: one chunk of an export's scan. */

@@ -36,7 +36,7 @@ export function auditRoutes(deps: { store: AuditStore; log: AuditLog }): Hono<Ap
     const rows = deps.store.list({ ...f, ...range }, cursor ?? 0, limit + 1);
     const more = rows.length > limit;
     if (more) rows.length = limit;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { "Cache-Control": "no-store" };
     if (more) {
       const url = new URL(c.req.url);
       url.searchParams.set("cursor", String(rows.at(-1)!.seq));

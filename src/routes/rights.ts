@@ -59,7 +59,7 @@ export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
       // out of the cache first: from now on only an admin reads it, from the stores
       cache.delete(id);
       if (!records.restrict(id, on)) throw notFound();
-      return c.json({ id, restricted: on });
+      return c.json({ id, restricted: on }, 200, { "Cache-Control": "no-store" });
     });
   }
 
