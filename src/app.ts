@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const authn = authenticate(deps.auth);
   app.use("/api/*", authn, limited);
   for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, limited, allow("admin"));
-  app.route("/", systemRoutes({ ...deps, startedAt }));
+  app.route("/", systemRoutes({ ...deps, startedAt, auditFailing: () => deps.audit.log.failing }));
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   app.route("/api/keys", keyRoutes(deps.stores.keys, deps.auth));
   app.route("/api/audit", auditRoutes(deps.audit));

@@ -46,6 +46,13 @@ describe("keys and audit across processes", () => {
     const ok = cli("audit", "verify", "--data-dir", dir);
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout).toMatch(/ok, \d+ events/);
+    // the CLI's key changes are in the same chain, interleaved with the server's own events
+    const byCli = new Database(join(dir, "audit.db"), { readonly: true })
+      .query<{ action: string; fields: string }, []>("SELECT action, fields FROM events WHERE principal = 'cli' ORDER BY seq").all();
+    expect(byCli).toEqual([
+      { action: "key.create", fields: '["name:dr-who","role:clinician"]' },
+      { action: "key.revoke", fields: '["name:dr-who"]' },
+    ]);
     // one changed byte in one event: the verifier names that event
     const db = new Database(join(dir, "audit.db"));
     db.run("DROP TRIGGER events_no_update");

@@ -3,7 +3,7 @@ import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
 import { GENESIS, macer } from "./chain.ts";
 import type { AuditInput, AuditRow } from "./types.ts";
 
-/** Past this many unwritten events the log reports itself unhealthy (the server fails closed). */
+/** Past this many unwritten events new ones are counted, not kept (memory stays bounded). */
 const MAX_BACKLOG = 100_000;
 
 /**
@@ -25,14 +25,13 @@ const MAX_BATCH = 1024;
  * since the last commit, at most FLUSH_MS of traffic (an answer may already have gone out for
  * them). A clean close writes everything queued, so no event of an answered request is lost then.
  *
- * seq and MAC are assigned at write time, in queue order, so the chain in the file is always
- * contiguous: a batch that fails is rolled back whole and retried later, from the same head.
+ * seq and MAC are assigned at write time, in queue order, from the head read under the write
+ * lock, so the chain in the file stays contiguous even with another writer (the CLI): a batch
+ * that fails is rolled back whole and retried later.
  */
 export class AuditLog {
   private queue: AuditInput[] = [];
   private scheduled = false;
-  private seq: number;
-  private prev: Uint8Array;
   /** the last write failed (disk full, locked file); events wait in memory and are retried */
   failing = false;
   written = 0;
@@ -50,12 +49,14 @@ export class AuditLog {
     private readonly retryMs = 1000,
   ) {
     this.macOf = macer(key);
-    const last = store.last();
-    this.seq = last?.seq ?? 0;
-    this.prev = last?.mac ?? GENESIS;
   }
 
   append(e: AuditInput): void {
+    if (this.full) {
+      // only while writes fail, and the server refuses audited requests then (auditTrail)
+      if (this.dropped++ === 0) console.error("privata: audit backlog full; events are being dropped");
+      return;
+    }
     this.queue.push(e);
     if (this.queue.length >= MAX_BATCH) this.flushSoon();
     else this.schedule(FLUSH_MS);
@@ -69,8 +70,14 @@ export class AuditLog {
   }
 
   /** False when events cannot be written and the backlog is past its bound. */
-  get healthy(): boolean {
-    return !(this.failing && this.queue.length >= MAX_BACKLOG);
+  /** Events that could not even be queued (backlog full while writes failed). */
+  dropped = 0;
+  /** How many unwritten events are held at most (a test lowers it). */
+  maxBacklog = MAX_BACKLOG;
+
+  /** Writes are failing and the backlog is at its bound: nothing more can be audited. */
+  get full(): boolean {
+    return this.failing && this.queue.length >= this.maxBacklog;
   }
 
   get backlog(): number {
@@ -82,8 +89,6 @@ export class AuditLog {
     if (this.queue.length === 0) return true;
     const batch = this.queue;
     this.queue = [];
-    let seq = this.seq;
-    let prev = this.prev;
     const db = this.store.db;
     try {
       // Never wait inside SQLite on the event loop: the checkpoint thread takes the write lock
@@ -95,6 +100,11 @@ export class AuditLog {
       } finally {
         db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       }
+      // The head as it is now, under the write lock: another writer (`privata keys` auditing
+      // a key change) may have appended since our last batch.
+      const head = this.store.last();
+      let seq = head?.seq ?? 0;
+      let prev: Uint8Array = head?.mac ?? GENESIS;
       for (const e of batch) {
         let fields = this.fieldsJson.get(e.fields);
         if (fields === undefined) this.fieldsJson.set(e.fields, (fields = JSON.stringify(e.fields)));
@@ -116,8 +126,6 @@ export class AuditLog {
       this.failing = true;
       return false;
     }
-    this.seq = seq;
-    this.prev = prev;
     this.written += batch.length;
     this.failing = false;
     this.busySince = 0;

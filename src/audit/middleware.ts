@@ -2,6 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../auth/env.ts";
 import type { AuditLog } from "./log.ts";
 import type { AuditAction, AuditOutcome } from "./types.ts";
+import { ApiError } from "../errors.ts";
+
 
 function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return "ok";
@@ -36,6 +38,12 @@ export function noteFields(c: Context<AppEnv>, fields: readonly string[]): void 
  */
 export function auditTrail(log: AuditLog, pseudonymOf: (collection: string, id: string) => string | null): MiddlewareHandler<AppEnv> {
   return async function auditTrail(c, next) {
+    // Fail closed when it must: while audit.db cannot be written the events wait in memory
+    // (reads and writes go on, /health says 503), but once the backlog is full every /api
+    // request is refused before any work rather than done without a trace.
+    if (log.full && c.req.path.startsWith("/api/")) {
+      throw new ApiError(503, "audit_unavailable", "requests cannot be audited right now; retry later");
+    }
     await next();
     const note = c.get("audit");
     const status = c.res.status;

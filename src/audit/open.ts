@@ -3,6 +3,8 @@ import { KeyError, keyCheckValue, loadKeyFile, sameCheckValue } from "../crypto/
 import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
 import { openStore, type Durability } from "../db/sqlite.ts";
 import { AuditLog } from "./log.ts";
+import { Database } from "bun:sqlite";
+import type { AuditInput } from "./types.ts";
 
 export const AUDIT_CHECK_LABEL = "privata audit key check v1";
 
@@ -39,6 +41,28 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
   } catch (err) {
     store.db.close(true);
     throw err;
+  }
+}
+
+/**
+ * One event appended by another process than the server (`privata keys`), with the chain
+ * continued from the file's head (the server re-reads it under the write lock before each
+ * batch, so the two never fork the chain). Throws when audit.db or its key is not usable.
+ */
+export function appendFromCli(dataDir: string, keyFile: string, event: AuditInput): void {
+  const db = new Database(join(dataDir, AUDIT_FILE), { readwrite: true, create: false, strict: true });
+  try {
+    db.run("PRAGMA busy_timeout = 2000");
+    const store = new AuditStore(db);
+    const key = loadAuditKey(keyFile);
+    const kcv = store.meta.get("key_check");
+    if (kcv === null || !sameCheckValue(kcv, keyCheckValue(key, AUDIT_CHECK_LABEL))) throw new KeyError(`audit key ${keyFile} does not match audit.db`);
+    const log = new AuditLog(store, key);
+    log.append(event);
+    log.close();
+    if (log.backlog > 0) throw new Error("the audit event could not be written");
+  } finally {
+    db.close(true);
   }
 }
 

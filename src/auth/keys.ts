@@ -13,8 +13,8 @@ const PREFIX = "prv_";
 /** Ours are prv_ + 43 base64url chars; an operator-supplied key (PRIVATA_ADMIN_KEY) may be any long printable string. */
 const KEY_SHAPE = /^[!-~]{32,256}$/;
 export const NAME_SHAPE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-/** "no-auth" is the principal of every request under --no-auth: no key may share it. */
-export const validKeyName = (name: string) => NAME_SHAPE.test(name) && name !== "no-auth";
+/** "no-auth" (every request under --no-auth) and "cli" (`privata keys`) name no key. */
+export const validKeyName = (name: string) => NAME_SHAPE.test(name) && name !== "no-auth" && name !== "cli";
 
 /** A new key: 32 random bytes, base64url, with a prefix that makes a leaked key easy to grep for. */
 export function generateKey(): string {

@@ -4,11 +4,13 @@ import { KeyStore } from "../db/keys.ts";
 import { generateKey, hashKey, ROLES, validKeyName, type Role } from "../auth/keys.ts";
 import { IDENTITY_FILE } from "../db/stores.ts";
 import { parseOptions, usage, UsageError, type Command, type OptionSpec } from "./args.ts";
+import { appendFromCli } from "../audit/open.ts";
 
 const SPEC = {
   name: { type: "string", arg: "NAME", help: "the principal (create)" },
   role: { type: "string", arg: "ROLE", help: `one of ${ROLES.join(", ")} (create)` },
   "data-dir": { type: "string", arg: "DIR", env: "PRIVATA_DATA_DIR", help: "the data dir (default ./data)" },
+  "audit-key-file": { type: "string", arg: "FILE", env: "PRIVATA_AUDIT_KEY_FILE", help: "audit key (default <data-dir>/audit.key)" },
 } satisfies Record<string, OptionSpec>;
 
 const SYNOPSIS = "privata keys create --name NAME --role ROLE | keys list | keys revoke NAME  [--data-dir DIR]";
@@ -49,9 +51,14 @@ export const keysCommand: Command = {
         for (const k of keys.list()) console.log(`${k.name}\t${k.role}\tcreated ${k.createdAt}${k.revokedAt ? `\trevoked ${k.revokedAt}` : ""}`);
         return 0;
       }
+      const auditKey = resolve(typeof v["audit-key-file"] === "string" ? v["audit-key-file"] : join(dataDir, "audit.key"));
+      // Key changes are audited like those made over HTTP (principal "cli").
+      const audit = (what: "key.create" | "key.revoke", fields: string[]) =>
+        appendFromCli(dataDir, auditKey, { time: now, principal: "cli", role: null, action: what, collection: null, pseudonym: null, fields, outcome: "ok", requestId: null });
       if (action === "revoke") {
         if (!positional) throw new UsageError("keys revoke needs the key's NAME");
         if (!keys.revoke(positional, now)) throw new Error(`no live key named ${positional}`);
+        audit("key.revoke", [`name:${positional}`]); // revoked either way: the safe direction
         console.error(`privata keys: revoked ${positional}`);
         return 0;
       }
@@ -61,6 +68,12 @@ export const keysCommand: Command = {
       if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role: one of ${ROLES.join(", ")}`);
       const key = generateKey();
       if (!keys.create(name, role as Role, hashKey(key), now)) throw new Error(`a key named ${name} exists or existed; names are never reused`);
+      try {
+        audit("key.create", [`name:${name}`, `role:${role}`]);
+      } catch (err) {
+        keys.revoke(name, now); // a key whose creation is not in the trail must not work
+        throw new Error(`the key was not created: its audit event could not be written (${(err as Error).message})`);
+      }
       console.log(key); // the only time it is shown
       console.error(`privata keys: created ${name} (${role}); the key above is shown once`);
       return 0;

@@ -10,6 +10,8 @@ export interface SystemDeps {
   allowReset: boolean;
   durability: string;
   startedAt: number;
+  /** true while audit.db cannot be written (every /api request is refused then) */
+  auditFailing: () => boolean;
 }
 
 /** /health, /stats and the opt-in /reset. */
@@ -21,6 +23,10 @@ export function systemRoutes(deps: SystemDeps): Hono {
   app.get("/health", (c) => {
     try {
       stores.ping();
+      // the stores first (the more basic problem), then the audit trail
+      if (deps.auditFailing()) {
+        return c.json({ status: "unavailable", error: { code: "audit_unavailable", message: "audit.db cannot be written" } }, 503);
+      }
       return c.json({ status: "ok", stores: { identity: "ok", clinical: "ok" }, uptimeSeconds: uptime() });
     } catch {
       return c.json(

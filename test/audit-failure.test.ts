@@ -1,0 +1,41 @@
+// When audit.db cannot be written: events wait in memory and requests go on while there is
+// room (/health says 503), then every /api request is refused (503 audit_unavailable) rather
+// than done without a trace; it all recovers by itself, and no waiting event is lost.
+import { afterAll, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { makeApp, removeDir } from "./helpers.ts";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await Bun.sleep(20);
+  return cond();
+}
+
+test("a failing audit.db: requests go on while the backlog has room, then 503 audit_unavailable; recovery keeps every event", async () => {
+  const t = makeApp();
+  dirs.push(t.dataDir);
+  t.audit.log.maxBacklog = 3;
+  const holder = new Database(join(t.dataDir, "audit.db"));
+  holder.run("BEGIN IMMEDIATE"); // another process holds the write lock for long
+  expect((await t.req("GET", "/api/users")).status).toBe(200);
+  expect(await until(() => t.audit.log.failing, 3000)).toBe(true);
+  expect((await t.req("GET", "/health")).status).toBe(503); // the operator is told
+  expect((await t.req("GET", "/api/users")).status).toBe(200); // room left: served, event kept
+  expect((await t.req("GET", "/api/users")).status).toBe(200);
+  const refused = await t.req("POST", "/api/users", { firstName: "A", lastName: "B", email: "a@x.org" });
+  expect(refused.status).toBe(503);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("audit_unavailable");
+  expect(t.stores.counts().identity).toBe(0); // refused before any work
+  holder.run("ROLLBACK");
+  holder.close();
+  expect(await until(() => !t.audit.log.failing, 3000)).toBe(true);
+  expect((await t.req("GET", "/health")).status).toBe(200);
+  expect((await t.req("GET", "/api/users")).status).toBe(200);
+  t.audit.log.flush();
+  expect(t.audit.store.list({}, 0, 100).map((e) => e.action)).toEqual(["list", "list", "list", "list"]);
+  t.close();
+});
