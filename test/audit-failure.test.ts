@@ -39,3 +39,21 @@ test("a failing audit.db: requests go on while the backlog has room, then 503 au
   expect(t.audit.store.list({}, 0, 100).map((e) => e.action)).toEqual(["list", "list", "list", "list"]);
   t.close();
 });
+
+test("a wiped audit.db cannot pass for a first one: the new chain starts with audit.restart", async () => {
+  const t = makeApp();
+  dirs.push(t.dataDir);
+  await t.req("GET", "/api/users");
+  const { dataDir, keyFile } = t;
+  t.close();
+  for (const f of ["audit.db", "audit.db-wal", "audit.db-shm"]) removeDir(join(dataDir, f)); // the trail wiped
+  const again = makeApp({ dataDir, keyFile });
+  const first = again.audit.store.list({}, 0, 10);
+  expect(first.map((e) => e.action)).toEqual(["audit.restart"]);
+  expect(JSON.parse(first[0]!.fields)[0]).toMatch(/^previous_key_check:[0-9a-f]{32}$/);
+  again.close();
+  // an untouched trail reopens without one
+  const third = makeApp({ dataDir, keyFile });
+  expect(third.audit.store.list({ action: "audit.restart" }, 0, 10)).toHaveLength(1);
+  third.close();
+});

@@ -3,6 +3,7 @@ import { KeyError, keyCheckValue, loadKeyFile, sameCheckValue } from "../crypto/
 import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
 import { openStore, type Durability } from "../db/sqlite.ts";
 import { AuditLog } from "./log.ts";
+import type { MetaTable } from "../db/meta.ts";
 import { Database } from "bun:sqlite";
 import type { AuditInput } from "./types.ts";
 
@@ -20,16 +21,18 @@ export interface AuditTrail {
  * key) and checked against a check value inside it: a chain verified with another key would
  * report every event as forged, so a wrong or lost key is refused at start.
  */
-export function openAuditTrail(dataDir: string, keyFile: string, durability: Durability): AuditTrail {
+export function openAuditTrail(dataDir: string, keyFile: string, durability: Durability, stores?: MetaTable): AuditTrail {
   const store = new AuditStore(openStore(join(dataDir, AUDIT_FILE), durability));
   try {
     const kcv = store.meta.get("key_check");
     const key = loadKeyFile(keyFile, kcv === null && store.last() === null, "audit key", "--audit-key-file");
-    if (kcv === null) store.meta.set("key_check", keyCheckValue(key, AUDIT_CHECK_LABEL));
-    else if (!sameCheckValue(kcv, keyCheckValue(key, AUDIT_CHECK_LABEL))) {
+    const check = keyCheckValue(key, AUDIT_CHECK_LABEL);
+    if (kcv === null) store.meta.set("key_check", check);
+    else if (!sameCheckValue(kcv, check)) {
       throw new KeyError(`audit key ${keyFile} does not match audit.db (key check value differs)`);
     }
     const log = new AuditLog(store, key);
+    if (stores) noteRestart(stores, store, log, check);
     return {
       store,
       log,
@@ -42,6 +45,22 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
     store.db.close(true);
     throw err;
   }
+}
+
+/**
+ * identity.db remembers that a trail was kept (and under which key): a new, empty audit.db in
+ * a data dir that had one (deleted, emptied, or a restore, which does not carry audit.db)
+ * starts its chain with an `audit.restart` event saying so, and the server says it on stderr.
+ * Whoever wipes the trail cannot make the new one look like the first.
+ */
+function noteRestart(stores: MetaTable, store: AuditStore, log: AuditLog, check: string): void {
+  const known = stores.get("audit_key_check");
+  if (store.last() === null && known !== null) {
+    console.error("privata: warning: audit.db is new but this data dir kept an audit trail before; the new chain starts with an audit.restart event");
+    log.append({ time: new Date().toISOString(), principal: null, role: null, action: "audit.restart", collection: null, pseudonym: null, fields: [`previous_key_check:${known}`], outcome: "ok", requestId: null });
+    log.flush();
+  }
+  if (known !== check) stores.set("audit_key_check", check);
 }
 
 /**

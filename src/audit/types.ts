@@ -1,7 +1,7 @@
 /** What one audit event records: who did what to which record, never a value (DESIGN §8). */
 export const AUDIT_ACTIONS = [
   "read", "list", "create", "update", "delete", "erase", "export",
-  "restrict", "unrestrict", "key.list", "key.create", "key.revoke", "auth.fail", "audit.read",
+  "restrict", "unrestrict", "key.list", "key.create", "key.revoke", "auth.fail", "audit.read", "audit.restart",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
