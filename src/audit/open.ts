@@ -28,9 +28,7 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
     const key = loadKeyFile(keyFile, kcv === null && store.last() === null, "audit key", "--audit-key-file");
     const check = keyCheckValue(key, AUDIT_CHECK_LABEL);
     if (kcv === null) store.meta.set("key_check", check);
-    else if (!sameCheckValue(kcv, check)) {
-      throw new KeyError(`audit key ${keyFile} does not match audit.db (key check value differs)`);
-    }
+    else refuseOtherKey(kcv, key, keyFile);
     const log = new AuditLog(store, key);
     if (stores) noteRestart(stores, store, log, check);
     return {
@@ -44,6 +42,13 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
   } catch (err) {
     store.db.close(true);
     throw err;
+  }
+}
+
+/** A chain checked or continued under another key would be all forged: refuse it by name. */
+export function refuseOtherKey(kcv: string | null, key: Buffer, keyFile: string): void {
+  if (kcv === null || !sameCheckValue(kcv, keyCheckValue(key, AUDIT_CHECK_LABEL))) {
+    throw new KeyError(`audit key ${keyFile} does not match audit.db (key check value differs)`);
   }
 }
 
@@ -74,8 +79,7 @@ export function appendFromCli(dataDir: string, keyFile: string, event: AuditInpu
     db.run("PRAGMA busy_timeout = 2000");
     const store = new AuditStore(db);
     const key = loadAuditKey(keyFile);
-    const kcv = store.meta.get("key_check");
-    if (kcv === null || !sameCheckValue(kcv, keyCheckValue(key, AUDIT_CHECK_LABEL))) throw new KeyError(`audit key ${keyFile} does not match audit.db`);
+    refuseOtherKey(store.meta.get("key_check"), key, keyFile);
     const log = new AuditLog(store, key);
     log.append(event);
     log.close();

@@ -1,9 +1,8 @@
 import { Database } from "bun:sqlite";
 import { join, resolve } from "node:path";
 import { AUDIT_FILE, auditRows } from "../db/audit.ts";
-import { keyCheckValue, sameCheckValue } from "../crypto/link-key.ts";
 import { verifyChain } from "../audit/chain.ts";
-import { AUDIT_CHECK_LABEL, loadAuditKey } from "../audit/open.ts";
+import { loadAuditKey, refuseOtherKey } from "../audit/open.ts";
 import { parseOptions, usage, UsageError, type Command, type OptionSpec } from "./args.ts";
 
 const SPEC = {
@@ -27,16 +26,15 @@ export const auditCommand: Command = {
       return 0;
     }
     const dataDir = resolve(typeof v["data-dir"] === "string" ? v["data-dir"] : "./data");
-    const key = loadAuditKey(resolve(typeof v["audit-key-file"] === "string" ? v["audit-key-file"] : join(dataDir, "audit.key")));
+    const keyFile = resolve(typeof v["audit-key-file"] === "string" ? v["audit-key-file"] : join(dataDir, "audit.key"));
+    const key = loadAuditKey(keyFile);
     // Read-only, and no schema statements: verifying must never change the evidence (a file
     // whose triggers were dropped stays as it was found).
     const db = new Database(join(dataDir, AUDIT_FILE), { readonly: true, strict: true });
     try {
       db.run("PRAGMA busy_timeout = 2000");
       const kcv = db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'key_check'").get()?.value;
-      if (kcv === undefined || !sameCheckValue(kcv, keyCheckValue(key, AUDIT_CHECK_LABEL))) {
-        throw new Error(`the audit key does not match ${join(dataDir, AUDIT_FILE)} (key check value differs): give the right --audit-key-file`);
-      }
+      refuseOtherKey(kcv ?? null, key, keyFile);
       const r = verifyChain(key, auditRows(db));
       if (r.ok) {
         console.log(`privata audit verify: ok, ${r.events} events, last ${r.lastSeq}, head ${r.head}`);

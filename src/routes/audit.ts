@@ -9,6 +9,7 @@ import { allow } from "../auth/middleware.ts";
 import { audited } from "../audit/middleware.ts";
 import { methodNotAllowed } from "../middleware.ts";
 import { onInvalid } from "./record-views.ts";
+import { nextLink } from "./next-link.ts";
 
 /** An event as the API shows it: fields as a list, the MAC in hex. */
 export function eventJson(r: AuditRow) {
@@ -37,11 +38,7 @@ export function auditRoutes(deps: { store: AuditStore; log: AuditLog }): Hono<Ap
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const headers: Record<string, string> = { "Cache-Control": "no-store" };
-    if (more) {
-      const url = new URL(c.req.url);
-      url.searchParams.set("cursor", String(rows.at(-1)!.seq));
-      headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
-    }
+    if (more) headers.Link = nextLink(c.req.url, String(rows.at(-1)!.seq));
     return c.json(rows.map(eventJson), 200, headers);
   });
   app.all("/", methodNotAllowed("GET, HEAD"));

@@ -14,6 +14,7 @@ import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middle
 import { joinJsonArray } from "./json-array.ts";
 import { SECURITY_HEADERS } from "../response-headers.ts";
 import { DEFAULT_PAGE, onInvalid, viewKits, type ViewKit } from "./record-views.ts";
+import { nextLink } from "./next-link.ts";
 
 export { DEFAULT_PAGE, MAX_PAGE } from "./record-views.ts";
 
@@ -120,11 +121,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     noteFields(c, k.fields);
     const page = records.listIds(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
     const headers: Record<string, string> = { ...JSON_HEADERS };
-    if (page.next) {
-      const url = new URL(c.req.url);
-      url.searchParams.set("cursor", page.next);
-      headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
-    }
+    if (page.next) headers.Link = nextLink(c.req.url, page.next);
     return c.body(pageBody(k, page), 200, headers);
   });
 

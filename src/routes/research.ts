@@ -13,6 +13,7 @@ import { methodNotAllowed } from "../middleware.ts";
 import { viewModel } from "../auth/views.ts";
 import { DEFAULT_PAGE, MAX_PAGE, onInvalid } from "./record-views.ts";
 import { JSON_HEADERS } from "./records.ts";
+import { nextLink } from "./next-link.ts";
 
 /**
  * GET /api/research/<model>: clinical fields only, under a research id of the caller's own
@@ -37,11 +38,7 @@ export function researchRoutes(model: ModelDef, records: RecordStore, ids: Resea
     if (more) rows.length = take;
     const out = rows.map((r) => ({ researchId: mine.of(r.pseudonym), ...Object.fromEntries(fields.map((f) => [f, r.fields[f] ?? null])) }));
     const headers: Record<string, string> = { ...JSON_HEADERS };
-    if (more) {
-      const url = new URL(c.req.url);
-      url.searchParams.set("cursor", out.at(-1)!.researchId);
-      headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
-    }
+    if (more) headers.Link = nextLink(c.req.url, out.at(-1)!.researchId);
     return c.body(JSON.stringify(out), 200, headers);
   });
   app.all("/", methodNotAllowed("GET, HEAD"));
