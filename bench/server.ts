@@ -19,14 +19,19 @@ export interface Running {
   stop(): Promise<{ peakRssMb: number | null; exitCode: number | null }>;
 }
 
-/** Peak resident set size (VmHWM) of a live process in MB, from /proc (Linux only). */
-export function peakRssMb(pid: number): number | null {
+/** A memory figure of a live process in MB from /proc/<pid>/status (Linux only), or null. */
+export function statusMb(pid: number, field: "VmHWM" | "VmRSS"): number | null {
   try {
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : null;
   } catch {
     return null;
   }
+}
+
+/** Peak resident set size (VmHWM) of a live process in MB. */
+export function peakRssMb(pid: number): number | null {
+  return statusMb(pid, "VmHWM");
 }
 
 /**

@@ -1,6 +1,7 @@
 // One sample a second while the soak runs: the server's RSS, both WAL files, the cache from
 // /stats, and the load's counters so far.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { statusMb } from "../../bench/server.ts";
 import { join } from "node:path";
 import type { LoadCounters } from "./load.ts";
 
@@ -17,14 +18,9 @@ export interface Sample {
   errors: number;
 }
 
-/** Resident set size (VmRSS) of a live process in MB, from /proc (Linux only). */
+/** Resident set size (VmRSS) of a live process in MB (bench/server.ts reads /proc). */
 export function rssMb(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
+  return statusMb(pid, "VmRSS");
 }
 
 /** Bytes of a WAL file; 0 when absent (a TRUNCATE checkpoint leaves it empty, a clean stop removes it). */
