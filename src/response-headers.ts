@@ -1,13 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { randomBytes } from "node:crypto";
 import type { AppEnv } from "./auth/env.ts";
 
-/**
- * On every answer: the headers hono/secure-headers sends by default. The hot record routes
- * put them in their constant header objects, so only other answers (errors, system routes)
- * get them set one by one here: hono's middleware, plus its request id, measured about 7 µs
- * a request, two thirds of a cached read.
- */
+/** On every answer: the headers hono/secure-headers sends by default. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Resource-Policy": "same-origin",
@@ -23,16 +18,41 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 const SECURITY = Object.entries(SECURITY_HEADERS);
 
+/**
+ * A route's constant headers with the security headers, as a Headers object built once.
+ * Per request it is copied and given the request id (respond): about 1.1 µs, against 2.2
+ * for building the Response from a plain object and setting headers on it afterwards, as
+ * hono/secure-headers and this middleware did (measured in-process; a cached read is ~13 µs).
+ */
+export function preparedHeaders(h: Readonly<Record<string, string>>): Headers {
+  return new Headers({ ...h, ...SECURITY_HEADERS });
+}
+
+/** Responses that left respond() with every header on them: the middleware leaves them be. */
+const complete = new WeakSet<Response>();
+
+/** The answer of a hot route, built in one step with all its headers. */
+export function respond(c: Context<AppEnv>, body: Uint8Array<ArrayBuffer> | string | null, status: number, prepared: Headers, extra?: Readonly<Record<string, string>>): Response {
+  const headers = new Headers(prepared);
+  headers.set("X-Request-Id", c.get("requestId"));
+  if (extra) for (const k in extra) headers.set(k, extra[k]!);
+  const res = new Response(body, { status, headers });
+  complete.add(res);
+  return res;
+}
+
 // Request ids: unique within a process run (random prefix per start, then a counter); no
 // per-request randomness needed, and never derived from the request.
 const PREFIX = randomBytes(4).toString("hex");
 let counter = 0;
 
+/** Every other answer (errors, system routes, rarer routes) gets its headers set here. */
 export const responseHeaders: MiddlewareHandler<AppEnv> = async function responseHeaders(c, next) {
   const id = `${PREFIX}-${(++counter).toString(36)}`;
   c.set("requestId", id);
   await next();
+  if (complete.has(c.res)) return;
   const h = c.res.headers;
   h.set("X-Request-Id", id);
-  if (!h.has("X-Frame-Options")) for (const [k, v] of SECURITY) h.set(k, v);
+  for (const [k, v] of SECURITY) h.set(k, v);
 };

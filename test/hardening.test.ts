@@ -2,9 +2,10 @@
 // and Bun's limit on the request head.
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { makeApp, removeDir, tempDir } from "./helpers.ts";
+import { makeApp, removeDir, tempDir, userBody } from "./helpers.ts";
 import { killAll, runSync, startProcess } from "./process.ts";
 import { generateKey, hashKey } from "../src/auth/keys.ts";
+import { SECURITY_HEADERS } from "../src/response-headers.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 const dirs: string[] = [];
@@ -29,6 +30,39 @@ describe("every answer", () => {
       ids.add(res.headers.get("x-request-id")!);
     }
     expect(ids.size).toBe(3);
+    t.close();
+  });
+
+  test("the record routes too (they build their headers once): every security header, no-store, the id the audit event names", async () => {
+    const t = makeApp({ auth: true });
+    dirs.push(t.dataDir);
+    const key = generateKey();
+    t.stores.keys.create("dr", "clinician", hashKey(key), NOW);
+    const auth = { authorization: `Bearer ${key}` };
+    const created = await t.req("POST", "/api/users", userBody(), auth);
+    const id = ((await created.clone().json()) as { id: string }).id;
+    t.stores.model("users").create(userBody()); // a second record, so the page of one has a next link
+    const answers = [
+      created,
+      await t.req("GET", `/api/users/${id}`, undefined, auth), // miss
+      await t.req("GET", `/api/users/${id}`, undefined, auth), // hit
+      await t.req("GET", "/api/users?limit=1", undefined, auth),
+      await t.req("PUT", `/api/users/${id}`, { diagnosis: "none" }, auth),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([201, 200, 200, 200, 200]);
+    expect(answers.map((r) => r.headers.get("x-cache-hit"))).toEqual([null, "false", "true", null, null]);
+    expect(created.headers.get("location")).toBe(`/api/users/${id}`);
+    expect(answers[3]!.headers.get("link")).toContain("cursor=");
+    for (const res of answers) {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(k)).toBe(v);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(res.headers.get("content-type")).toBe("application/json");
+    }
+    const ids = answers.map((r) => r.headers.get("x-request-id"));
+    expect(new Set(ids).size).toBe(5);
+    t.audit.log.flush();
+    const logged = t.audit.store.list({ principal: "dr" }, 0, 10).map((e) => e.requestId);
+    expect(logged).toEqual(ids);
     t.close();
   });
 });

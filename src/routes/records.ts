@@ -12,7 +12,7 @@ import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "./json-array.ts";
-import { SECURITY_HEADERS } from "../response-headers.ts";
+import { preparedHeaders, respond } from "../response-headers.ts";
 import { DEFAULT_PAGE, onInvalid, viewKits, type ViewKit } from "./record-views.ts";
 import { nextLink } from "./next-link.ts";
 
@@ -29,9 +29,10 @@ export interface RecordDeps {
 }
 
 // Health data must not be kept by browsers or proxies along the way.
-export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store", ...SECURITY_HEADERS };
-const HIT_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "true" };
-const MISS_HEADERS = { ...JSON_HEADERS, "X-Cache-Hit": "false" };
+export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
+const JSON_PREPARED = preparedHeaders(JSON_HEADERS);
+const HIT = preparedHeaders({ ...JSON_HEADERS, "X-Cache-Hit": "true" });
+const MISS = preparedHeaders({ ...JSON_HEADERS, "X-Cache-Hit": "false" });
 
 // z.uuid()'s own pattern, tested by hand: a zod parse of the id was about an eighth of a
 // cached read's time in the app.
@@ -112,7 +113,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     c.get("audit")!.id = rec.id;
     // Not cached (write-around): a burst of creates, or a bulk import, would push the records
     // being read out of the cache, and holding them measured ~3x the peak RSS under creates.
-    return c.body(k.encode(rec), 201, { ...JSON_HEADERS, Location: `/api/${model.name}/${rec.id}` });
+    return respond(c, k.encode(rec), 201, JSON_PREPARED, { Location: `/api/${model.name}/${rec.id}` });
   });
 
   app.get("/", audited("list", model.name), readers, inView((k) => k.listQuery), (c) => {
@@ -120,9 +121,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     const { limit, cursor, ...filter } = valid<Record<string, string | number | undefined>>(c, "query");
     noteFields(c, k.fields);
     const page = records.listIds(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
-    const headers: Record<string, string> = { ...JSON_HEADERS };
-    if (page.next) headers.Link = nextLink(c.req.url, page.next);
-    return c.body(pageBody(k, page), 200, headers);
+    return respond(c, pageBody(k, page), 200, JSON_PREPARED, page.next ? { Link: nextLink(c.req.url, page.next) } : undefined);
   });
 
   app.get("/:id", audited("read", model.name), readers, (c) => {
@@ -132,11 +131,11 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     if (c.req.url.includes("?")) noQuery(c.req.url);
     noteFields(c, k.fields);
     const hit = cache.lookup(id, k.ns);
-    if (hit) return c.body(hit, 200, HIT_HEADERS);
+    if (hit) return respond(c, hit, 200, HIT);
     const found = records.read(id);
     // a restricted record is, for everyone but an admin, a record that does not exist
     if (!found || (found.restricted && !isAdmin(c))) throw notFound();
-    return c.body(encode(k, found.record, found.restricted), 200, MISS_HEADERS);
+    return respond(c, encode(k, found.record, found.restricted), 200, MISS);
   });
 
   // PUT and PATCH are both partial updates (the seed's clients use PUT).
@@ -156,7 +155,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
         throw err;
       });
       if (!done) throw notFound();
-      return c.body(encode(k, done.record, done.restricted), 200, JSON_HEADERS);
+      return respond(c, encode(k, done.record, done.restricted), 200, JSON_PREPARED);
     });
   }
 
