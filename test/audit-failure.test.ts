@@ -36,7 +36,7 @@ test("a failing audit.db: requests go on while the backlog has room, then 503 au
   expect((await t.req("GET", "/health")).status).toBe(200);
   expect((await t.req("GET", "/api/users")).status).toBe(200);
   t.audit.log.flush();
-  expect(t.audit.store.list({}, 0, 100).map((e) => e.action)).toEqual(["list", "list", "list", "list"]);
+  expect(t.audit.store.page({}, 0, 100).rows.map((e) => e.action)).toEqual(["list", "list", "list", "list"]);
   t.close();
 });
 
@@ -48,12 +48,12 @@ test("a wiped audit.db cannot pass for a first one: the new chain starts with au
   t.close();
   for (const f of ["audit.db", "audit.db-wal", "audit.db-shm"]) removeDir(join(dataDir, f)); // the trail wiped
   const again = makeApp({ dataDir, keyFile });
-  const first = again.audit.store.list({}, 0, 10);
+  const first = again.audit.store.page({}, 0, 10).rows;
   expect(first.map((e) => e.action)).toEqual(["audit.restart"]);
   expect(JSON.parse(first[0]!.fields)[0]).toMatch(/^previous_key_check:[0-9a-f]{32}$/);
   again.close();
   // an untouched trail reopens without one
   const third = makeApp({ dataDir, keyFile });
-  expect(third.audit.store.list({ action: "audit.restart" }, 0, 10)).toHaveLength(1);
+  expect(third.audit.store.page({ action: "audit.restart" }, 0, 10).rows).toHaveLength(1);
   third.close();
 });

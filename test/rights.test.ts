@@ -112,7 +112,7 @@ describe("audit events", () => {
     const id = await create("Caps-dx");
     expect((await as("clinician", "GET", `/api/users/${id.toUpperCase()}`)).status).toBe(200);
     t.audit.log.flush();
-    const last = t.audit.store.list({}, 0, 1_000_000).at(-1)!;
+    const last = t.audit.store.page({}, 0, 1_000_000).rows.at(-1)!;
     expect(last).toMatchObject({ action: "read", pseudonym: t.stores.pseudonymHex(id) });
     const doc = (await (await as("admin", "GET", `/api/users/${id.toUpperCase()}/export`)).json()) as { auditEvents: { action: string }[] };
     expect(doc.auditEvents.map((e) => e.action)).toEqual(["create", "read"]);

@@ -25,12 +25,14 @@ function open(dir = tempDir("privata-audit-")) {
 
 function event(i: number, over: Partial<AuditInput> = {}): AuditInput {
   return {
-    time: new Date(Date.UTC(2026, 10, 27, 0, 0, i)).toISOString(),
+    time: Date.UTC(2026, 10, 27, 0, 0, i),
     principal: i % 2 ? "dr-a" : "reg-b", role: i % 2 ? "clinician" : "registrar",
     action: i % 3 ? "read" : "update", collection: "users", pseudonym: `p${i}`.padEnd(32, "0"),
     fields: ["firstName", "diagnosis"], outcome: "ok", requestId: `req-${i}`, ...over,
   };
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** a store with n events written, closed; returns its dir */
 function written(n: number): string {
@@ -110,9 +112,35 @@ describe("the audit log", () => {
     expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: 4 });
     a.db.close(true);
   });
+
+  test("times never decrease along the chain, whatever the clocks did", () => {
+    const a = open();
+    for (const s of [5, 3, 8, 1]) a.log.append(event(s));
+    a.log.flush();
+    a.log.append(event(2)); // a later batch, with an earlier clock
+    a.log.flush();
+    expect(a.store.page({}, 0, 100).rows.map((r) => r.time)).toEqual([5, 5, 8, 8, 8].map((s) => iso(event(s).time)));
+    expect(verify(a.dir)).toMatchObject({ ok: true, events: 5 });
+    a.db.close(true);
+  });
 });
 
 describe("append-only, and nothing lost at a clean close", () => {
+  test("a file of the earlier layout loses its three indexes and insert trigger, and still refuses a replace", () => {
+    const dir = written(3);
+    const old = new Database(join(dir, AUDIT_FILE));
+    old.run("CREATE INDEX events_principal ON events (principal, seq)");
+    old.run("CREATE INDEX events_time ON events (time)");
+    old.run("CREATE TRIGGER events_append_only BEFORE INSERT ON events WHEN NEW.seq <= (SELECT coalesce(max(seq), 0) FROM events) BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END");
+    old.close();
+    const a = open(dir);
+    const schema = a.db.query<{ name: string }, []>("SELECT name FROM sqlite_schema WHERE tbl_name = 'events' AND type != 'table' ORDER BY name").all();
+    expect(schema.map((r) => r.name)).toEqual(["events_no_delete", "events_no_update"]);
+    expect(() => a.db.run("INSERT OR REPLACE INTO events (seq, time, action, fields, outcome, mac) VALUES (2, 't', 'read', '[]', 'ok', x'00')")).toThrow(/append-only/);
+    a.db.close(true);
+    expect(verify(dir)).toMatchObject({ ok: true, events: 3 });
+  });
+
   test("INSERT OR REPLACE of an old event is refused (it would delete without a delete trigger)", () => {
     const a = open(written(3));
     expect(() => a.db.run("INSERT OR REPLACE INTO events (seq, time, action, fields, outcome, mac) VALUES (1, 't', 'read', '[]', 'ok', x'00')")).toThrow(/append-only/);
@@ -179,18 +207,40 @@ describe("tampering is detected at the right event", () => {
 describe("listing events", () => {
   test("filters by principal, action and time range, in pages", () => {
     const a = open(written(12));
-    const clin = a.store.list({ principal: "dr-a" }, 0, 100);
+    const clin = a.store.page({ principal: "dr-a" }, 0, 100).rows;
     expect(clin.map((r) => r.seq)).toEqual([1, 3, 5, 7, 9, 11]);
-    const page1 = a.store.list({ principal: "dr-a", action: "read" }, 0, 2);
-    const page2 = a.store.list({ principal: "dr-a", action: "read" }, page1.at(-1)!.seq, 2);
+    const page1 = a.store.page({ principal: "dr-a", action: "read" }, 0, 2).rows;
+    const page2 = a.store.page({ principal: "dr-a", action: "read" }, page1.at(-1)!.seq, 2).rows;
     expect([...page1, ...page2].map((r) => r.seq)).toEqual([1, 5, 7, 11]);
-    const window = a.store.list({ from: event(4).time, to: event(7).time }, 0, 100);
+    const window = a.store.page({ from: iso(event(4).time), to: iso(event(7).time) }, 0, 100).rows;
     expect(window.map((r) => r.seq)).toEqual([4, 5, 6]);
-    expect(a.store.list({ pseudonym: event(2).pseudonym! }, 0, 100).map((r) => r.seq)).toEqual([2]);
+    expect(a.store.page({ pseudonym: event(2).pseudonym! }, 0, 100).rows.map((r) => r.seq)).toEqual([2]);
     // an export's chunked scan: events about one record, range by range, none twice or lost
     const about = (p: string) => [[0, 5], [5, 10], [10, 12]].flatMap(([x, y]) => a.store.eventsAbout(p, x!, y!).map((r) => r.seq));
     expect(about(event(4).pseudonym!)).toEqual([4]);
     expect(about(event(11).pseudonym!)).toEqual([11]);
+    a.db.close(true);
+  });
+  test("a page scans a bounded stretch: fewer events, or none, with a next until the range is done", () => {
+    const a = open(written(12));
+    const pages: number[][] = [];
+    const nexts: (number | null)[] = [];
+    let after = 0;
+    for (;;) {
+      const { rows, next } = a.store.page({ principal: "reg-b" }, after, 100, 5); // 5 events per page examined
+      pages.push(rows.map((r) => r.seq));
+      nexts.push(next);
+      if (next === null) break;
+      after = next;
+    }
+    expect(pages).toEqual([[2, 4], [6, 8, 10], [12]]);
+    expect(nexts).toEqual([5, 10, null]);
+    // a full page ends at its last event; a range is found by time even from the middle
+    expect(a.store.page({ principal: "reg-b" }, 0, 1, 5)).toMatchObject({ next: 2 });
+    expect(a.store.page({ from: iso(event(9).time) }, 0, 100, 2)).toMatchObject({ next: 10 });
+    expect(a.store.page({ from: iso(event(11).time) }, 10, 100, 2).rows.map((r) => r.seq)).toEqual([11, 12]);
+    expect(a.store.page({ to: iso(event(3).time) }, 0, 100).rows.map((r) => r.seq)).toEqual([1, 2]);
+    expect(a.store.page({ from: iso(event(13).time) }, 0, 100)).toEqual({ rows: [], next: null });
     a.db.close(true);
   });
 });

@@ -84,6 +84,14 @@ export class AuditLog {
     return this.queue.length;
   }
 
+  private isoMs = NaN;
+  private isoText = "";
+  /** ISO text of a time in ms; events of one millisecond share it (a toISOString each otherwise) */
+  private iso(ms: number): string {
+    if (ms !== this.isoMs) [this.isoMs, this.isoText] = [ms, new Date(ms).toISOString()];
+    return this.isoText;
+  }
+
   /** Write everything queued now; true when the queue is empty afterwards. */
   flush(): boolean {
     if (this.queue.length === 0) return true;
@@ -105,10 +113,14 @@ export class AuditLog {
       const head = this.store.last();
       let seq = head?.seq ?? 0;
       let prev: Uint8Array = head?.mac ?? GENESIS;
+      // Times never decrease along the chain (a clock set back, or the CLI's clock, cannot
+      // make them), so a time range is a seq range (AuditStore.list) and needs no index.
+      let ms = head ? Date.parse(head.time) : 0;
       for (const e of batch) {
         let fields = this.fieldsJson.get(e.fields);
         if (fields === undefined) this.fieldsJson.set(e.fields, (fields = JSON.stringify(e.fields)));
-        const content = { ...e, seq: ++seq, fields };
+        if (e.time > ms) ms = e.time;
+        const content = { ...e, seq: ++seq, time: this.iso(ms), fields };
         const row: AuditRow = { ...content, mac: this.macOf(prev, content) };
         this.store.insert(row);
         prev = row.mac;

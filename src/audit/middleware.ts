@@ -51,7 +51,7 @@ export function auditTrail(log: AuditLog, pseudonymOf: (collection: string, id: 
     const principal = c.get("principal");
     const pseudonym = note?.pseudonym ?? (note?.id && note.collection ? pseudonymOf(note.collection, note.id) : null);
     log.append({
-      time: new Date().toISOString(),
+      time: Date.now(),
       principal: principal?.name ?? null,
       role: principal?.role ?? null,
       action: note?.action ?? "auth.fail",

@@ -62,7 +62,7 @@ function noteRestart(stores: MetaTable, store: AuditStore, log: AuditLog, check:
   const known = stores.get("audit_key_check");
   if (store.last() === null && known !== null) {
     console.error("privata: warning: audit.db is new but this data dir kept an audit trail before; the new chain starts with an audit.restart event");
-    log.append({ time: new Date().toISOString(), principal: null, role: null, action: "audit.restart", collection: null, pseudonym: null, fields: [`previous_key_check:${known}`], outcome: "ok", requestId: null });
+    log.append({ time: Date.now(), principal: null, role: null, action: "audit.restart", collection: null, pseudonym: null, fields: [`previous_key_check:${known}`], outcome: "ok", requestId: null });
     log.flush();
   }
   if (known !== check) stores.set("audit_key_check", check);

@@ -9,8 +9,8 @@ export type AuditOutcome = "ok" | "denied" | "not_found" | "invalid" | "error";
 
 /** An event as the server hands it in: the log gives it its place (seq) and its MAC. */
 export interface AuditInput {
-  /** ISO 8601, set when the event is appended */
-  time: string;
+  /** when it happened (ms since the epoch); stored as ISO 8601, never below the event before */
+  time: number;
   /** key name; null for a failed authentication or --no-auth */
   principal: string | null;
   role: string | null;

@@ -54,7 +54,7 @@ export const keysCommand: Command = {
       const auditKey = resolve(typeof v["audit-key-file"] === "string" ? v["audit-key-file"] : join(dataDir, "audit.key"));
       // Key changes are audited like those made over HTTP (principal "cli").
       const audit = (what: "key.create" | "key.revoke", fields: string[]) =>
-        appendFromCli(dataDir, auditKey, { time: now, principal: "cli", role: null, action: what, collection: null, pseudonym: null, fields, outcome: "ok", requestId: null });
+        appendFromCli(dataDir, auditKey, { time: Date.parse(now), principal: "cli", role: null, action: what, collection: null, pseudonym: null, fields, outcome: "ok", requestId: null });
       if (action === "revoke") {
         if (!positional) throw new UsageError("keys revoke needs the key's NAME");
         if (!keys.revoke(positional, now)) throw new Error(`no live key named ${positional}`);
