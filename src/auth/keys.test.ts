@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore } from "../db/sqlite.ts";
 import { KeyStore } from "../db/keys.ts";
-import { Authenticator, generateKey, hashKey } from "./keys.ts";
+import { Authenticator, KEYS_RECHECK_MS, KEYS_SETTLE_MS, generateKey, hashKey } from "./keys.ts";
 import { removeDir, tempDir } from "../../test/helpers.ts";
 
 const dirs: string[] = [];
@@ -45,7 +45,7 @@ describe("API keys", () => {
     db.close(true);
   });
 
-  test("a key revoked by another process fails at once", () => {
+  test("a key revoked by another process fails once that process has waited KEYS_SETTLE_MS", () => {
     const { path, db, store, auth } = setup();
     const key = generateKey();
     store.create("dr-a", "clinician", hashKey(key), NOW);
@@ -53,7 +53,26 @@ describe("API keys", () => {
     const cli = new Database(path, { strict: true }); // the `privata keys revoke` process
     expect(new KeyStore(cli).revoke("dr-a", NOW)).toBe(true);
     cli.close(true);
+    Bun.sleepSync(KEYS_SETTLE_MS); // as the CLI does before it reports the revocation
     expect(auth.authenticate(`Bearer ${key}`)).toBeNull();
+    db.close(true);
+  });
+
+  test("the key table is re-checked at most every KEYS_RECHECK_MS, well within the CLI's wait before it reports", () => {
+    const { path, db, store } = setup();
+    let t = 0;
+    const auth = new Authenticator(store, () => t);
+    const key = generateKey();
+    store.create("dr-a", "clinician", hashKey(key), NOW);
+    expect(auth.authenticate(`Bearer ${key}`)).not.toBeNull();
+    const cli = new Database(path, { strict: true });
+    new KeyStore(cli).revoke("dr-a", NOW);
+    cli.close(true);
+    t += KEYS_RECHECK_MS / 2;
+    expect(auth.authenticate(`Bearer ${key}`)).not.toBeNull(); // not yet re-checked
+    t += KEYS_RECHECK_MS / 2;
+    expect(auth.authenticate(`Bearer ${key}`)).toBeNull();
+    expect(KEYS_SETTLE_MS).toBeGreaterThanOrEqual(5 * KEYS_RECHECK_MS);
     db.close(true);
   });
 

@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { join, resolve } from "node:path";
 import { KeyStore } from "../db/keys.ts";
-import { generateKey, hashKey, ROLES, validKeyName, type Role } from "../auth/keys.ts";
+import { generateKey, hashKey, KEYS_SETTLE_MS, ROLES, validKeyName, type Role } from "../auth/keys.ts";
 import { IDENTITY_FILE } from "../db/stores.ts";
 import { parseOptions, usage, UsageError, type Command, type OptionSpec } from "./args.ts";
 import { appendFromCli } from "../audit/open.ts";
@@ -15,8 +15,8 @@ const SPEC = {
 
 const SYNOPSIS = "privata keys create --name NAME --role ROLE | keys list | keys revoke NAME  [--data-dir DIR]";
 const ABOUT = `API keys, one per named principal with one role. A new key is printed once, on
-stdout, and stored only as a hash. Works while the server runs: a revoked key fails on its
-very next request. Names are never reused.`;
+stdout, and stored only as a hash. Works while the server runs: once revoke has returned,
+the key fails on every request. Names are never reused.`;
 
 /** identity.db, opened beside a running server (WAL: both may write; short waits only). */
 function openKeys(dataDir: string): { db: Database; keys: KeyStore } {
@@ -59,6 +59,7 @@ export const keysCommand: Command = {
         if (!positional) throw new UsageError("keys revoke needs the key's NAME");
         if (!keys.revoke(positional, now)) throw new Error(`no live key named ${positional}`);
         audit("key.revoke", [`name:${positional}`]); // revoked either way: the safe direction
+        Bun.sleepSync(KEYS_SETTLE_MS); // a running server has seen it by the time we say so
         console.error(`privata keys: revoked ${positional}`);
         return 0;
       }
