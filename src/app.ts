@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(responseHeaders);
   // Outside authentication, so a failed one is recorded too.
   const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
-  app.use(auditTrail(deps.audit.log, (_collection, id) => pseudonymHex(id)));
+  app.use(auditTrail(deps.audit.log));
   // Secure by default: every record route, and every system route but /health, needs a key.
   const rate = deps.rateLimit ?? 0;
   const limited = rateLimit(deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null);

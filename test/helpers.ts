@@ -39,7 +39,7 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
   const models = opts.models ?? MODELS;
   const stores = Stores.open({ dataDir, keyFile, durability: "normal", models });
   const cache = new LruCache(opts.cacheEntries ?? 1000, opts.cacheBytes);
-  const audit = openAuditTrail(dataDir, join(dataDir, "audit.key"), "normal", stores.identity.meta);
+  const audit = openAuditTrail(dataDir, join(dataDir, "audit.key"), "normal", stores.identity.meta, (ids) => stores.pseudonymsHex(ids));
   const app = createApp({
     stores, cache, models,
     auth: opts.auth ? new Authenticator(stores.keys) : null,

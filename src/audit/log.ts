@@ -3,6 +3,8 @@ import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
 import { GENESIS, macer } from "./chain.ts";
 import type { AuditInput, AuditRow } from "./types.ts";
 
+export type Pseudonymize = (ids: readonly string[]) => (string | null)[];
+
 /** Past this many unwritten events new ones are counted, not kept (memory stays bounded). */
 const MAX_BACKLOG = 100_000;
 
@@ -47,6 +49,8 @@ export class AuditLog {
     private readonly store: AuditStore,
     key: Uint8Array,
     private readonly retryMs = 1000,
+    /** ids to pseudonyms (hex; null for a non-id), for events that name a record by id */
+    private readonly pseudonymize: Pseudonymize | null = null,
   ) {
     this.macOf = macer(key);
   }
@@ -110,6 +114,7 @@ export class AuditLog {
       }
       // The head as it is now, under the write lock: another writer (`privata keys` auditing
       // a key change) may have appended since our last batch.
+      this.resolveIds(batch);
       const head = this.store.last();
       let seq = head?.seq ?? 0;
       let prev: Uint8Array = head?.mac ?? GENESIS;
@@ -117,10 +122,11 @@ export class AuditLog {
       // make them), so a time range is a seq range (AuditStore.list) and needs no index.
       let ms = head ? Date.parse(head.time) : 0;
       for (const e of batch) {
+        const { recordId: _, ...event } = e; // the id stays in memory
         let fields = this.fieldsJson.get(e.fields);
         if (fields === undefined) this.fieldsJson.set(e.fields, (fields = JSON.stringify(e.fields)));
         if (e.time > ms) ms = e.time;
-        const content = { ...e, seq: ++seq, time: this.iso(ms), fields };
+        const content = { ...event, seq: ++seq, time: this.iso(ms), fields };
         const row: AuditRow = { ...content, mac: this.macOf(prev, content) };
         this.store.insert(row);
         prev = row.mac;
@@ -142,6 +148,15 @@ export class AuditLog {
     this.failing = false;
     this.busySince = 0;
     return this.queue.length === 0;
+  }
+
+  /** Pseudonyms for the events that name their record by id: one call for the whole batch. */
+  private resolveIds(batch: AuditInput[]): void {
+    const named = batch.filter((e) => e.recordId !== undefined && e.pseudonym === null);
+    if (named.length === 0) return;
+    if (!this.pseudonymize) throw new Error("audit events name records by id, but the log has no pseudonymizer");
+    const hex = this.pseudonymize(named.map((e) => e.recordId!));
+    named.forEach((e, i) => (e.pseudonym = hex[i] ?? null));
   }
 
   /**

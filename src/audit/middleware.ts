@@ -34,9 +34,9 @@ export function noteFields(c: Context<AppEnv>, fields: readonly string[]): void 
 /**
  * Appends one event per audited request once its answer is settled (errors included: Hono
  * has turned them into the response by then), and one per failed authentication. Only
- * queued here: the log writes a whole event-loop turn's events in one transaction.
+ * queued here: the log writes a window's events in one transaction (log.ts).
  */
-export function auditTrail(log: AuditLog, pseudonymOf: (collection: string, id: string) => string | null): MiddlewareHandler<AppEnv> {
+export function auditTrail(log: AuditLog): MiddlewareHandler<AppEnv> {
   return async function auditTrail(c, next) {
     // Fail closed when it must: while audit.db cannot be written the events wait in memory
     // (reads and writes go on, /health says 503), but once the backlog is full every /api
@@ -49,14 +49,14 @@ export function auditTrail(log: AuditLog, pseudonymOf: (collection: string, id: 
     const status = c.res.status;
     if (note === undefined && status !== 401) return;
     const principal = c.get("principal");
-    const pseudonym = note?.pseudonym ?? (note?.id && note.collection ? pseudonymOf(note.collection, note.id) : null);
     log.append({
       time: Date.now(),
       principal: principal?.name ?? null,
       role: principal?.role ?? null,
       action: note?.action ?? "auth.fail",
       collection: note?.collection ?? null,
-      pseudonym,
+      pseudonym: note?.pseudonym ?? null,
+      recordId: note?.collection ? note.id : undefined, // made a pseudonym when the batch is written
       fields: note?.fields ?? [],
       outcome: outcomeOf(status),
       requestId: c.get("requestId") ?? null,

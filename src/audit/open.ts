@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { KeyError, keyCheckValue, loadKeyFile, sameCheckValue } from "../crypto/link-key.ts";
 import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
 import { openStore, type Durability } from "../db/sqlite.ts";
-import { AuditLog } from "./log.ts";
+import { AuditLog, type Pseudonymize } from "./log.ts";
 import type { MetaTable } from "../db/meta.ts";
 import { Database } from "bun:sqlite";
 import type { AuditInput } from "./types.ts";
@@ -21,7 +21,7 @@ export interface AuditTrail {
  * key) and checked against a check value inside it: a chain verified with another key would
  * report every event as forged, so a wrong or lost key is refused at start.
  */
-export function openAuditTrail(dataDir: string, keyFile: string, durability: Durability, stores?: MetaTable): AuditTrail {
+export function openAuditTrail(dataDir: string, keyFile: string, durability: Durability, stores?: MetaTable, pseudonymize?: Pseudonymize): AuditTrail {
   const store = new AuditStore(openStore(join(dataDir, AUDIT_FILE), durability));
   try {
     const kcv = store.meta.get("key_check");
@@ -29,7 +29,7 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
     const check = keyCheckValue(key, AUDIT_CHECK_LABEL);
     if (kcv === null) store.meta.set("key_check", check);
     else refuseOtherKey(kcv, key, keyFile);
-    const log = new AuditLog(store, key);
+    const log = new AuditLog(store, key, undefined, pseudonymize);
     if (stores) noteRestart(stores, store, log, check);
     return {
       store,

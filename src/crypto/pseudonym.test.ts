@@ -13,6 +13,17 @@ describe("Pseudonymizer", () => {
     expect(p.recordId(a)).toBe(id);
   });
 
+  test("many at once (audit batches) are the same pseudonyms, null for what is not an id", () => {
+    const p = new Pseudonymizer(randomBytes(32));
+    const ids = [Bun.randomUUIDv7(), "not-an-id", Bun.randomUUIDv7(), "", Bun.randomUUIDv7()];
+    const one = (x: string) => Buffer.from(p.pseudonym(x)).toString("hex");
+    expect(p.pseudonymsHex(ids)).toEqual([one(ids[0]!), null, one(ids[2]!), null, one(ids[4]!)]);
+    expect(p.pseudonymsHex([])).toEqual([]);
+    expect(p.pseudonymsHex(["nope"])).toEqual([null]);
+    // the shared cipher is left aligned: a single call afterwards still maps its own block
+    expect(one(ids[0]!)).toBe(p.pseudonymsHex([ids[0]!])[0]!);
+  });
+
   test("another key gives another pseudonym, and cannot invert the first", () => {
     const p1 = new Pseudonymizer(randomBytes(32));
     const p2 = new Pseudonymizer(randomBytes(32));

@@ -35,6 +35,21 @@ export class Pseudonymizer {
     return new Uint8Array(out);
   }
 
+  /**
+   * The pseudonyms of many ids as hex (null for what is not an id), with one cipher call: ECB
+   * maps each block on its own, so this is the same as pseudonym() per id, for less.
+   */
+  pseudonymsHex(ids: readonly string[]): (string | null)[] {
+    const valid = ids.map((id) => UUID_RE.test(id));
+    const plain = Buffer.allocUnsafe(16 * valid.filter(Boolean).length);
+    let n = 0;
+    ids.forEach((id, i) => valid[i] && plain.write(id.replaceAll("-", ""), 16 * n++, "hex"));
+    const out = this.enc.update(plain);
+    if (out.length !== plain.length) throw new Error("cipher did not map every block");
+    n = 0;
+    return valid.map((ok) => (ok ? out.toString("hex", 16 * n, 16 * ++n) : null));
+  }
+
   recordId(pseudonym: Uint8Array): string {
     return this.recordIds([pseudonym])[0]!;
   }

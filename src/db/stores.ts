@@ -114,6 +114,11 @@ export class Stores {
     }
   }
 
+  /** Many at once, for a batch of audit events (one cipher call). */
+  pseudonymsHex(ids: readonly string[]): (string | null)[] {
+    return this.pseudo.pseudonymsHex(ids);
+  }
+
   model(name: string): RecordStore {
     const r = this.records.get(name);
     if (!r) throw new Error(`no model ${name}`);
