@@ -1,18 +1,18 @@
 import type { AuditStore } from "../db/audit.ts";
 import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
-import { GENESIS, macer } from "./chain.ts";
-import type { AuditInput, AuditRow } from "./types.ts";
+import { ChainWriter, type Pseudonymize } from "./chain-writer.ts";
+import type { AuditInput } from "./types.ts";
 
-export type Pseudonymize = (ids: readonly string[]) => (string | null)[];
+export type { Pseudonymize } from "./chain-writer.ts";
 
 /** Past this many unwritten events new ones are counted, not kept (memory stays bounded). */
 const MAX_BACKLOG = 100_000;
 
 /**
  * The batching window: the events of FLUSH_MS are written in one transaction. Each commit
- * writes the table's and every index's last pages again (about 20 KiB of WAL for a single
- * event: 40 creates filled a 2 MiB disk with one commit per event), so at low and moderate
- * rates a window, not a turn, is what keeps the audit trail's writes small.
+ * writes the table's last pages again (with the three indexes audit.db once had, about 20 KiB
+ * of WAL for a single event: 40 creates filled a 2 MiB disk with one commit per event), so at
+ * low and moderate rates a window, not a turn, is what keeps the audit trail's writes small.
  */
 export const FLUSH_MS = 20;
 /** How long a clean close waits for a write lock held by someone else (the checkpoint thread). */
@@ -41,18 +41,16 @@ export class AuditLog {
   private busySince = 0;
   private busyRetry = false;
 
-  private readonly macOf: ReturnType<typeof macer>;
-  /** field lists are mostly a view's constant array: encode each once */
-  private readonly fieldsJson = new WeakMap<readonly string[], string>();
+  private readonly writer: ChainWriter;
 
   constructor(
     private readonly store: AuditStore,
     key: Uint8Array,
     private readonly retryMs = 1000,
     /** ids to pseudonyms (hex; null for a non-id), for events that name a record by id */
-    private readonly pseudonymize: Pseudonymize | null = null,
+    pseudonymize: Pseudonymize | null = null,
   ) {
-    this.macOf = macer(key);
+    this.writer = new ChainWriter(store, key, pseudonymize);
   }
 
   append(e: AuditInput): void {
@@ -88,14 +86,6 @@ export class AuditLog {
     return this.queue.length;
   }
 
-  private isoMs = NaN;
-  private isoText = "";
-  /** ISO text of a time in ms; events of one millisecond share it (a toISOString each otherwise) */
-  private iso(ms: number): string {
-    if (ms !== this.isoMs) [this.isoMs, this.isoText] = [ms, new Date(ms).toISOString()];
-    return this.isoText;
-  }
-
   /** Write everything queued now; true when the queue is empty afterwards. */
   flush(): boolean {
     if (this.queue.length === 0) return true;
@@ -103,6 +93,7 @@ export class AuditLog {
     this.queue = [];
     const db = this.store.db;
     try {
+      this.writer.resolveIds(batch);
       // Never wait inside SQLite on the event loop: the checkpoint thread takes the write lock
       // for its short TRUNCATE; a batch that finds it taken goes back in the queue for a
       // moment later (like the group commit of the records).
@@ -112,25 +103,7 @@ export class AuditLog {
       } finally {
         db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       }
-      // The head as it is now, under the write lock: another writer (`privata keys` auditing
-      // a key change) may have appended since our last batch.
-      this.resolveIds(batch);
-      const head = this.store.last();
-      let seq = head?.seq ?? 0;
-      let prev: Uint8Array = head?.mac ?? GENESIS;
-      // Times never decrease along the chain (a clock set back, or the CLI's clock, cannot
-      // make them), so a time range is a seq range (AuditStore.list) and needs no index.
-      let ms = head ? Date.parse(head.time) : 0;
-      for (const e of batch) {
-        const { recordId: _, ...event } = e; // the id stays in memory
-        let fields = this.fieldsJson.get(e.fields);
-        if (fields === undefined) this.fieldsJson.set(e.fields, (fields = JSON.stringify(e.fields)));
-        if (e.time > ms) ms = e.time;
-        const content = { ...event, seq: ++seq, time: this.iso(ms), fields };
-        const row: AuditRow = { ...content, mac: this.macOf(prev, content) };
-        this.store.insert(row);
-        prev = row.mac;
-      }
+      this.writer.writeRows(batch);
       db.run("COMMIT");
     } catch (err) {
       if (db.inTransaction) db.run("ROLLBACK");
@@ -148,15 +121,6 @@ export class AuditLog {
     this.failing = false;
     this.busySince = 0;
     return this.queue.length === 0;
-  }
-
-  /** Pseudonyms for the events that name their record by id: one call for the whole batch. */
-  private resolveIds(batch: AuditInput[]): void {
-    const named = batch.filter((e) => e.recordId !== undefined && e.pseudonym === null);
-    if (named.length === 0) return;
-    if (!this.pseudonymize) throw new Error("audit events name records by id, but the log has no pseudonymizer");
-    const hex = this.pseudonymize(named.map((e) => e.recordId!));
-    named.forEach((e, i) => (e.pseudonym = hex[i] ?? null));
   }
 
   /**

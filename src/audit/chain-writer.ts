@@ -1,0 +1,69 @@
+import type { AuditStore } from "../db/audit.ts";
+import { GENESIS, macer } from "./chain.ts";
+import type { AuditInput, AuditRow } from "./types.ts";
+
+/** Record ids to pseudonyms (hex; null for what is not an id), many at once. */
+export type Pseudonymize = (ids: readonly string[]) => (string | null)[];
+
+/** Turns a batch of queued events into chained rows of audit.db (AuditLog decides when). */
+export class ChainWriter {
+  private readonly macOf: ReturnType<typeof macer>;
+  /** field lists are mostly a view's constant array: encode each once */
+  private readonly fieldsJson = new WeakMap<readonly string[], string>();
+
+  constructor(
+    private readonly store: AuditStore,
+    key: Uint8Array,
+    private readonly pseudonymize: Pseudonymize | null,
+  ) {
+    this.macOf = macer(key);
+  }
+
+  /** Pseudonyms for the events that name their record by id: one call for the whole batch. */
+  resolveIds(batch: AuditInput[]): void {
+    const named = batch.filter((e) => e.recordId !== undefined && e.pseudonym === null);
+    if (named.length === 0) return;
+    if (!this.pseudonymize) throw new Error("audit events name records by id, but the log has no pseudonymizer");
+    const hex = this.pseudonymize(named.map((e) => e.recordId!));
+    named.forEach((e, i) => (e.pseudonym = hex[i] ?? null));
+  }
+
+  /**
+   * Chain and insert a batch, inside the caller's write transaction. The head is read as it
+   * is now, under the write lock: another writer (`privata keys` auditing a key change) may
+   * have appended since our last batch. One row object is reused for every event (no copies).
+   */
+  writeRows(batch: readonly AuditInput[]): void {
+    const head = this.store.last();
+    const row: AuditRow = { seq: head?.seq ?? 0, time: "", principal: null, role: null, action: "", collection: null, pseudonym: null, fields: "", outcome: "", requestId: null, mac: head?.mac ?? GENESIS };
+    // Times never decrease along the chain (a clock set back, or the CLI's clock, cannot
+    // make them), so a time range is a seq range (AuditStore.page) and needs no index.
+    let ms = head ? Date.parse(head.time) : 0;
+    for (const e of batch) {
+      let fields = this.fieldsJson.get(e.fields);
+      if (fields === undefined) this.fieldsJson.set(e.fields, (fields = JSON.stringify(e.fields)));
+      if (e.time > ms) ms = e.time;
+      // every stored column, in order; e.recordId is not one of them (it stays in memory)
+      row.seq++;
+      row.time = this.iso(ms);
+      row.principal = e.principal;
+      row.role = e.role;
+      row.action = e.action;
+      row.collection = e.collection;
+      row.pseudonym = e.pseudonym;
+      row.fields = fields;
+      row.outcome = e.outcome;
+      row.requestId = e.requestId;
+      row.mac = this.macOf(row.mac, row);
+      this.store.insert(row);
+    }
+  }
+
+  private isoMs = NaN;
+  private isoText = "";
+  /** ISO text of a time in ms; events of one millisecond share it (a toISOString each otherwise) */
+  private iso(ms: number): string {
+    if (ms !== this.isoMs) [this.isoMs, this.isoText] = [ms, new Date(ms).toISOString()];
+    return this.isoText;
+  }
+}
