@@ -13,7 +13,7 @@ import { metricsRoutes } from "./metrics/routes.ts";
 import type { AppEnv } from "./auth/env.ts";
 import type { Authenticator } from "./auth/keys.ts";
 import { allow, authenticate } from "./auth/middleware.ts";
-import { RateLimiter, rateLimit } from "./auth/rate-limit.ts";
+import { RateLimiter } from "./auth/rate-limit.ts";
 import type { AuditTrail } from "./audit/open.ts";
 import { auditTrail } from "./audit/middleware.ts";
 import { responseHeaders } from "./response-headers.ts";
@@ -66,10 +66,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(auditTrail(deps.audit.log));
   // Secure by default: every record route, and every system route but /health, needs a key.
   const rate = deps.rateLimit ?? 0;
-  const limited = rateLimit(deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null);
-  const authn = authenticate(deps.auth);
-  app.use("/api/*", authn, limited);
-  for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, limited, allow("admin"));
+  const authn = authenticate(deps.auth, deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null);
+  app.use("/api/*", authn);
+  for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, allow("admin"));
   app.route("/", systemRoutes({ ...deps, startedAt, auditFailing: () => deps.audit.log.failing }));
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   app.route("/api/keys", keyRoutes(deps.stores.keys, deps.auth));

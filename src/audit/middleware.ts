@@ -3,6 +3,8 @@ import type { AppEnv } from "../auth/env.ts";
 import type { AuditLog } from "./log.ts";
 import type { AuditAction, AuditOutcome } from "./types.ts";
 import { ApiError } from "../errors.ts";
+import { refuseRole } from "../auth/middleware.ts";
+import type { Role } from "../auth/keys.ts";
 
 
 function outcomeOf(status: number): AuditOutcome {
@@ -13,14 +15,16 @@ function outcomeOf(status: number): AuditOutcome {
 }
 
 /**
- * First on each audited route (before the role check, so a denied attempt is recorded too):
- * names the action; the handler adds the field names it touched.
+ * First on each audited route: names the action (the handler adds the field names it
+ * touched), then refuses a role not in `roles` with 403, so a denied attempt is recorded too.
  */
-export function audited(action: AuditAction | ((c: Context<AppEnv>) => AuditAction), collection: string | null): MiddlewareHandler<AppEnv> {
+export function audited(action: AuditAction | ((c: Context<AppEnv>) => AuditAction), collection: string | null, roles: readonly Role[]): MiddlewareHandler<AppEnv> {
+  const allowed = new Set(roles);
   return async function audited(c, next) {
     // Lowercased as the routes do (recordId): an id in capitals reads the same record, so it
     // must map to the same pseudonym, or such a read would leave no trace tied to the record.
     c.set("audit", { action: typeof action === "function" ? action(c) : action, collection, id: c.req.param("id")?.toLowerCase(), fields: [] });
+    refuseRole(c, allowed);
     await next();
   };
 }

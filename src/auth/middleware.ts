@@ -1,7 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
 import type { Authenticator, Principal, Role } from "./keys.ts";
+import { refuseOverLimit, type RateLimiter } from "./rate-limit.ts";
 
 /** Who a request is under --no-auth (loopback only, see config.ts): the local operator. */
 export const NO_AUTH_PRINCIPAL: Principal = { name: "no-auth", role: "admin" };
@@ -14,26 +15,29 @@ const unauthorized = () =>
 /**
  * Every protected route starts here: no principal, no further step (and no cache lookup).
  * A missing, malformed, unknown or revoked key is the same 401: the answer must not tell a
- * guesser which of these it hit.
+ * guesser which of these it hit. The key's rate limit is checked here too, as soon as the
+ * key is known and before any work (one step, not two: each costs ~0.3 µs a request).
  */
-export function authenticate(auth: Authenticator | null): MiddlewareHandler<AppEnv> {
+export function authenticate(auth: Authenticator | null, limiter: RateLimiter | null = null): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
-    if (auth === null) {
-      c.set("principal", NO_AUTH_PRINCIPAL);
-    } else {
-      const principal = auth.authenticate(c.req.header("authorization"));
-      if (!principal) throw unauthorized();
-      c.set("principal", principal);
-    }
+    const principal = auth === null ? NO_AUTH_PRINCIPAL : auth.authenticate(c.req.header("authorization"));
+    if (!principal) throw unauthorized();
+    c.set("principal", principal);
+    if (limiter) refuseOverLimit(limiter, principal.name);
     await next();
   };
 }
 
 /** 403 for a role that may not use the route (after authentication, before any work). */
+export function refuseRole(c: Context<AppEnv>, allowed: ReadonlySet<Role>): void {
+  if (!allowed.has(c.get("principal").role)) throw new ApiError(403, "forbidden", "this role may not use this route");
+}
+
+/** refuseRole as a step of its own, for routes that are not audited (/stats, /metrics, /reset). */
 export function allow(...roles: Role[]): MiddlewareHandler<AppEnv> {
   const allowed = new Set<Role>(roles);
   return async function allow(c, next) {
-    if (!allowed.has(c.get("principal").role)) throw new ApiError(403, "forbidden", "this role may not use this route");
+    refuseRole(c, allowed);
     await next();
   };
 }

@@ -1,6 +1,4 @@
-import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../errors.ts";
-import type { AppEnv } from "./env.ts";
 
 type Bucket = { tokens: number; at: number };
 
@@ -33,14 +31,11 @@ export class RateLimiter {
   }
 }
 
-/** After authentication: 429 with Retry-After (whole seconds, at least 1) past the limit. */
-export function rateLimit(limiter: RateLimiter | null): MiddlewareHandler<AppEnv> {
-  return async function rateLimit(c, next) {
-    const wait = limiter ? limiter.take(c.get("principal").name) : 0;
-    if (wait > 0) {
-      const seconds = String(Math.max(1, Math.ceil(wait)));
-      throw new ApiError(429, "rate_limited", `too many requests for this key; retry in ${seconds} s`, undefined, { "Retry-After": seconds });
-    }
-    await next();
-  };
+/** Right after authentication (authenticate): 429 with Retry-After (whole seconds, at least 1) past the limit. */
+export function refuseOverLimit(limiter: RateLimiter, principal: string): void {
+  const wait = limiter.take(principal);
+  if (wait > 0) {
+    const seconds = String(Math.max(1, Math.ceil(wait)));
+    throw new ApiError(429, "rate_limited", `too many requests for this key; retry in ${seconds} s`, undefined, { "Retry-After": seconds });
+  }
 }

@@ -5,7 +5,6 @@ import type { AuditStore } from "../db/audit.ts";
 import type { AuditLog } from "../audit/log.ts";
 import { AUDIT_ACTIONS, type AuditRow } from "../audit/types.ts";
 import type { AppEnv } from "../auth/env.ts";
-import { allow } from "../auth/middleware.ts";
 import { audited } from "../audit/middleware.ts";
 import { methodNotAllowed } from "../middleware.ts";
 import { onInvalid } from "./record-views.ts";
@@ -29,7 +28,7 @@ const query = z.strictObject({
 /** GET /api/audit (admin): the trail, filtered, in event order, in pages (Link: next). */
 export function auditRoutes(deps: { store: AuditStore; log: AuditLog }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get("/", audited("audit.read", null), allow("admin"), zValidator("query", query, onInvalid("query")), (c) => {
+  app.get("/", audited("audit.read", null, ["admin"]), zValidator("query", query, onInvalid("query")), (c) => {
     const { cursor, limit = 100, from, to, ...f } = c.req.valid("query");
     deps.log.flush(); // what happened up to this request is in the answer
     // stored times are UTC ISO strings: compare like with like

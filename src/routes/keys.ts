@@ -4,7 +4,6 @@ import { z } from "zod";
 import type { KeyStore } from "../db/keys.ts";
 import { generateKey, hashKey, NAME_SHAPE, ROLES, validKeyName, type Authenticator } from "../auth/keys.ts";
 import type { AppEnv } from "../auth/env.ts";
-import { allow } from "../auth/middleware.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
@@ -15,12 +14,12 @@ const createKey = z.strictObject({ name: z.string().refine(validKeyName, "lowerc
 /** /api/keys (admin): list, create (the key is in this one answer only), revoke. */
 export function keyRoutes(keys: KeyStore, auth: Authenticator | null): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const admin = allow("admin");
+  const admin = ["admin"] as const;
   const view = (k: ReturnType<KeyStore["list"]>[number]) => ({ name: k.name, role: k.role, createdAt: k.createdAt, revokedAt: k.revokedAt });
 
-  app.get("/", audited("key.list", null), admin, (c) => c.json(keys.list().map(view), 200, { "Cache-Control": "no-store" }));
+  app.get("/", audited("key.list", null, admin), (c) => c.json(keys.list().map(view), 200, { "Cache-Control": "no-store" }));
 
-  app.post("/", audited("key.create", null), admin, requireJson, limitBody(4096), requireUtf8, zValidator("json", createKey, onInvalid("body")), (c) => {
+  app.post("/", audited("key.create", null, admin), requireJson, limitBody(4096), requireUtf8, zValidator("json", createKey, onInvalid("body")), (c) => {
     const { name, role } = c.req.valid("json");
     noteFields(c, [`name:${name}`, `role:${role}`]);
     const key = generateKey();
@@ -31,7 +30,7 @@ export function keyRoutes(keys: KeyStore, auth: Authenticator | null): Hono<AppE
     return c.json({ name, role, key }, 201, { "Cache-Control": "no-store" });
   });
 
-  app.delete("/:name", audited("key.revoke", null), admin, (c) => {
+  app.delete("/:name", audited("key.revoke", null, admin), (c) => {
     const name = c.req.param("name");
     // only a well-formed name goes into the trail, which can never be erased
     if (!NAME_SHAPE.test(name)) throw notFound();

@@ -7,7 +7,6 @@ import type { Page, RecordStore } from "../db/records.ts";
 import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
 import type { AppEnv } from "../auth/env.ts";
-import { allow } from "../auth/middleware.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
@@ -71,9 +70,9 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
   const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
   // Authorization before the cache: the role is checked and its view chosen before any lookup,
   // and each view has its own cache namespace, so one role's bytes never answer another.
-  const readers = allow("admin", "clinician", "registrar");
+  const readers = ["admin", "clinician", "registrar"] as const;
   // Deleting a record erases clinical data too: not a registrar's job.
-  const erasers = allow("admin", "clinician");
+  const erasers = ["admin", "clinician"] as const;
   const inView = (pick: (k: ViewKit) => MiddlewareHandler): MiddlewareHandler<AppEnv> => (c, next) => pick(kitOf(c))(c, next);
 
   /**
@@ -105,7 +104,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>();
 
-  app.post("/", audited("create", model.name), readers, ...body, inView((k) => k.create), async (c) => {
+  app.post("/", audited("create", model.name, readers), ...body, inView((k) => k.create), async (c) => {
     const k = kitOf(c);
     const input = valid<Fields>(c, "json");
     noteFields(c, Object.keys(input));
@@ -116,7 +115,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     return respond(c, k.encode(rec), 201, JSON_PREPARED, { Location: `/api/${model.name}/${rec.id}` });
   });
 
-  app.get("/", audited("list", model.name), readers, inView((k) => k.listQuery), (c) => {
+  app.get("/", audited("list", model.name, readers), inView((k) => k.listQuery), (c) => {
     const k = kitOf(c);
     const { limit, cursor, ...filter } = valid<Record<string, string | number | undefined>>(c, "query");
     noteFields(c, k.fields);
@@ -124,7 +123,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     return respond(c, pageBody(k, page), 200, JSON_PREPARED, page.next ? { Link: nextLink(c.req.url, page.next) } : undefined);
   });
 
-  app.get("/:id", audited("read", model.name), readers, (c) => {
+  app.get("/:id", audited("read", model.name, readers), (c) => {
     const k = kitOf(c);
     const id = recordId(c);
     // strict like every other input, but without a validator on the hottest route
@@ -140,7 +139,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
 
   // PUT and PATCH are both partial updates (the seed's clients use PUT).
   for (const method of ["put", "patch"] as const) {
-    app[method]("/:id", audited("update", model.name), readers, validId, ...body, inView((k) => k.update), async (c) => {
+    app[method]("/:id", audited("update", model.name, readers), validId, ...body, inView((k) => k.update), async (c) => {
       const k = kitOf(c);
       const id = recordId(c);
       const patch = valid<Fields>(c, "json");
@@ -161,7 +160,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
 
   // decided before the role check, so a refused erasure is recorded as one
   const deleteAction = (c: Context) => (c.req.query("gdprCompliant") === "true" ? "erase" : "delete");
-  app.delete("/:id", audited(deleteAction, model.name), erasers, validId, deleteQuery, (c) => {
+  app.delete("/:id", audited(deleteAction, model.name, erasers), validId, deleteQuery, (c) => {
     const id = recordId(c);
     const deidentify = valid<{ gdprCompliant?: string }>(c, "query").gdprCompliant === "true";
     cache.delete(id);

@@ -6,7 +6,6 @@ import { listQuerySchema } from "../models/schema.ts";
 import type { RecordStore } from "../db/records.ts";
 import type { ResearchIdRegistry } from "../crypto/research-id.ts";
 import type { AppEnv } from "../auth/env.ts";
-import { allow } from "../auth/middleware.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError } from "../errors.ts";
 import { methodNotAllowed } from "../middleware.ts";
@@ -26,7 +25,7 @@ export function researchRoutes(model: ModelDef, records: RecordStore, ids: Resea
   const query = listQuerySchema(vm, MAX_PAGE).extend({ cursor: z.string().regex(/^[0-9a-f]{32}$/, "expected a research id").optional() });
   const app = new Hono<AppEnv>();
 
-  app.get("/", audited("list", model.name), allow("researcher", "admin"), zValidator("query", query, onInvalid("query")), (c) => {
+  app.get("/", audited("list", model.name, ["researcher", "admin"]), zValidator("query", query, onInvalid("query")), (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query") as Record<string, string | number | undefined>;
     noteFields(c, fields);
     const mine = ids.for(c.get("principal").name);
