@@ -41,7 +41,7 @@ function kit(model: ModelDef, view: Exclude<View, "research">): ViewKit {
   return {
     view,
     vm,
-    fields: Object.keys(vm.fields),
+    fields: Object.freeze(Object.keys(vm.fields)), // frozen: encoded once for the audit trail
     ns: whole ? model.name : `${model.name}:${view}`,
     create: zValidator("json", createSchema(vm), onInvalid("body")),
     update: zValidator("json", updateSchema(vm), onInvalid("body")),

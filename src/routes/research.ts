@@ -21,7 +21,7 @@ import { nextLink } from "./next-link.ts";
  */
 export function researchRoutes(model: ModelDef, records: RecordStore, ids: ResearchIdRegistry): Hono<AppEnv> {
   const vm = viewModel(model, "research");
-  const fields = Object.keys(vm.fields);
+  const fields = Object.freeze(Object.keys(vm.fields)); // frozen: encoded once for the audit trail
   const query = listQuerySchema(vm, MAX_PAGE).extend({ cursor: z.string().regex(/^[0-9a-f]{32}$/, "expected a research id").optional() });
   const app = new Hono<AppEnv>();
 

@@ -29,7 +29,7 @@ export interface RightsDeps {
 export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
   const { records, cache } = deps;
   const admin = ["admin"] as const;
-  const all = Object.keys(model.fields);
+  const all = Object.freeze(Object.keys(model.fields)); // frozen: encoded once for the audit trail
   const app = new Hono<AppEnv>();
 
   app.get("/:id/export", audited("export", model.name, admin), async (c) => {
