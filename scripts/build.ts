@@ -9,8 +9,8 @@ mkdirSync(join(root, "dist"), { recursive: true });
 const cmd = [
   process.execPath, "build", "--compile", "--minify", "--sourcemap=none",
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-  // the checkpoint worker is a second entrypoint: a Worker must be embedded to be found
-  join(root, "src", "main.ts"), join(root, "src", "db", "checkpoint-worker.ts"), "--outfile", outfile,
+  // the two workers are entrypoints too: a Worker must be embedded to be found
+  join(root, "src", "main.ts"), join(root, "src", "db", "checkpoint-worker.ts"), join(root, "src", "audit", "writer-thread.ts"), "--outfile", outfile,
 ];
 const proc = Bun.spawnSync(cmd, { cwd: root, stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) process.exit(proc.exitCode ?? 1);

@@ -67,6 +67,8 @@ export function startServer(config: Config): Running {
   }
   const cache = new LruCache(config.cacheEntries, config.cacheBytes);
   const auth = config.noAuth ? null : new Authenticator(stores.keys);
+  // chaining and inserting events off the event loop (~3.5 µs each on it)
+  audit.startThread(stores.linkKey);
   fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit }).fetch;
 
   // WAL checkpoints run on their own thread; pending cleanup after a failed write on a timer.
@@ -93,7 +95,7 @@ export function startServer(config: Config): Running {
       clearTimeout(force);
       // every answered request's audit event is written before the files close (and before
       // stores.close() lets go of the data dir, so no other server can open audit.db meanwhile)
-      audit.close();
+      await audit.close();
       stores.close();
     })());
   return { url: server.url.href.replace(/\/$/, ""), reconciled: stores.reconciled, shutdown };

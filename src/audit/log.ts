@@ -2,6 +2,7 @@ import type { AuditStore } from "../db/audit.ts";
 import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
 import { ChainWriter, type Pseudonymize } from "./chain-writer.ts";
 import type { AuditInput } from "./types.ts";
+import { WriterThread, type WriterOptions } from "./writer-link.ts";
 
 export type { Pseudonymize } from "./chain-writer.ts";
 
@@ -34,9 +35,11 @@ const MAX_BATCH = 1024;
 export class AuditLog {
   private queue: AuditInput[] = [];
   private scheduled = false;
-  /** the last write failed (disk full, locked file); events wait in memory and are retried */
-  failing = false;
-  written = 0;
+  /** the last write on the event loop failed (disk full, locked file); events wait and are retried */
+  private writeFailing = false;
+  private writtenHere = 0;
+  /** the writer thread, once started (the server's case); null: batches are written here */
+  private thread: WriterThread | null = null;
   /** when the write lock was first found taken; a busy batch is retried within 1 ms */
   private busySince = 0;
   private busyRetry = false;
@@ -71,7 +74,6 @@ export class AuditLog {
     this.schedule(0);
   }
 
-  /** False when events cannot be written and the backlog is past its bound. */
   /** Events that could not even be queued (backlog full while writes failed). */
   dropped = 0;
   /** How many unwritten events are held at most (a test lowers it). */
@@ -79,11 +81,36 @@ export class AuditLog {
 
   /** Writes are failing and the backlog is at its bound: nothing more can be audited. */
   get full(): boolean {
-    return this.failing && this.queue.length >= this.maxBacklog;
+    return this.failing && this.backlog >= this.maxBacklog;
   }
 
+  /** the last write failed (disk full, locked file); events wait in memory and are retried */
+  get failing(): boolean {
+    return this.thread ? this.thread.failing : this.writeFailing;
+  }
+
+  get written(): number {
+    return this.writtenHere + (this.thread?.written ?? 0);
+  }
+
+  /** Events appended and not yet written, on either thread. */
   get backlog(): number {
-    return this.queue.length;
+    return this.queue.length + (this.thread?.inFlight ?? 0);
+  }
+
+  /**
+   * From now on batches are chained and written on a thread of their own (writer-thread.ts):
+   * ~3.5 µs an event that the event loop no longer spends. What is queued is written first.
+   */
+  startThread(opts: WriterOptions): void {
+    this.flush();
+    this.thread = new WriterThread(opts);
+  }
+
+  /** Everything appended so far is written (or writes are failing): GET /api/audit, export. */
+  settle(): Promise<void> {
+    this.flush();
+    return this.thread ? this.thread.settled() : Promise.resolve();
   }
 
   /** Write everything queued now; true when the queue is empty afterwards. */
@@ -91,6 +118,10 @@ export class AuditLog {
     if (this.queue.length === 0) return true;
     const batch = this.queue;
     this.queue = [];
+    if (this.thread) {
+      this.thread.post(batch); // it keeps and retries what it cannot write yet
+      return true;
+    }
     const db = this.store.db;
     try {
       this.writer.resolveIds(batch);
@@ -113,12 +144,12 @@ export class AuditLog {
         this.busyRetry = true;
         return false;
       }
-      if (!this.failing) console.error(`privata: audit events cannot be written (${(err as Error).message.split("\n")[0]}); retrying`);
-      this.failing = true;
+      if (!this.writeFailing) console.error(`privata: audit events cannot be written (${(err as Error).message.split("\n")[0]}); retrying`);
+      this.writeFailing = true;
       return false;
     }
-    this.written += batch.length;
-    this.failing = false;
+    this.writtenHere += batch.length;
+    this.writeFailing = false;
     this.busySince = 0;
     return this.queue.length === 0;
   }
@@ -128,7 +159,20 @@ export class AuditLog {
    * checkpoint thread may hold audit.db's write lock for its TRUNCATE at this very moment, so
    * a busy file is retried for up to CLOSE_WAIT_MS (blocking: nothing else runs at shutdown).
    */
-  close(): void {
+  async close(): Promise<void> {
+    if (!this.thread) return this.closeHere();
+    this.flush();
+    const lost = await this.thread.close(CLOSE_WAIT_MS);
+    if (lost > 0) console.error(`privata: ${lost} audit event(s) could not be written at shutdown`);
+  }
+
+  get threaded(): boolean {
+    return this.thread !== null;
+  }
+
+  /** close() without a writer thread: done when it returns. */
+  closeHere(): void {
+    if (this.thread) throw new Error("the audit log writes on its thread: close() it");
     const deadline = Date.now() + CLOSE_WAIT_MS;
     while (!this.flush() && Date.now() < deadline) Bun.sleepSync(2);
     if (this.queue.length > 0) console.error(`privata: ${this.queue.length} audit event(s) could not be written at shutdown`);

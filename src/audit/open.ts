@@ -13,7 +13,9 @@ export interface AuditTrail {
   store: AuditStore;
   log: AuditLog;
   /** write what is queued, then close audit.db */
-  close: () => void;
+  close: () => Promise<void>;
+  /** write on a thread of its own from now on (the server); needs the link key for pseudonyms */
+  startThread: (linkKey: Uint8Array) => void;
 }
 
 /**
@@ -34,10 +36,13 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
     return {
       store,
       log,
-      close: () => {
-        log.close();
+      // without a thread (tests, the CLI) this is done when it returns, audit.db closed
+      close: async () => {
+        if (log.threaded) await log.close();
+        else log.closeHere();
         store.db.close(true);
       },
+      startThread: (linkKey) => log.startThread({ path: store.db.filename, auditKey: key, linkKey, durability, retryMs: 1000 }),
     };
   } catch (err) {
     store.db.close(true);
@@ -82,7 +87,7 @@ export function appendFromCli(dataDir: string, keyFile: string, event: AuditInpu
     refuseOtherKey(store.meta.get("key_check"), key, keyFile);
     const log = new AuditLog(store, key);
     log.append(event);
-    log.close();
+    log.closeHere();
     if (log.backlog > 0) throw new Error("the audit event could not be written");
   } finally {
     db.close(true);

@@ -50,7 +50,8 @@ export class Stores {
     readonly identity: IdentityStore,
     readonly clinical: ClinicalStore,
     private readonly pseudo: Pseudonymizer,
-    linkKey: Buffer,
+    /** also for the audit writer thread, which turns record ids into pseudonyms */
+    readonly linkKey: Buffer,
     models: readonly ModelDef[],
     private readonly unlock: () => void,
     dataDir: string,

@@ -28,9 +28,9 @@ const query = z.strictObject({
 /** GET /api/audit (admin): the trail, filtered, in event order, in pages (Link: next). */
 export function auditRoutes(deps: { store: AuditStore; log: AuditLog }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get("/", audited("audit.read", null, ["admin"]), zValidator("query", query, onInvalid("query")), (c) => {
+  app.get("/", audited("audit.read", null, ["admin"]), zValidator("query", query, onInvalid("query")), async (c) => {
     const { cursor, limit = 100, from, to, ...f } = c.req.valid("query");
-    deps.log.flush(); // what happened up to this request is in the answer
+    await deps.log.settle(); // what happened up to this request is in the answer
     // stored times are UTC ISO strings: compare like with like
     const range = { ...(from ? { from: new Date(from).toISOString() } : {}), ...(to ? { to: new Date(to).toISOString() } : {}) };
     // A page is at most `limit` events and may be fewer, even none, with a next link: the

@@ -38,7 +38,7 @@ export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
     if (!found) throw notFound();
     noteFields(c, all);
     // the events still queued are part of what is held about the person
-    deps.audit.log.flush();
+    await deps.audit.log.settle();
     const pseudonym = deps.pseudonymHex(id)!;
     const end = deps.audit.store.last()?.seq ?? 0;
     const events = [];

@@ -1,0 +1,23 @@
+// What the event loop and the audit writer thread (writer-thread.ts) tell each other.
+
+export type ToWriter =
+  | { type: "init"; path: string; auditKey: Uint8Array; linkKey: Uint8Array; durability: string; retryMs: number }
+  /** one window's events, as JSON (one string is cheaper to hand over than the objects) */
+  | { type: "batch"; events: string }
+  /** write what is pending (retrying for up to waitMs), close audit.db, answer "closed" */
+  | { type: "close"; waitMs: number };
+
+export type FromWriter =
+  | { type: "written"; n: number }
+  /** the first failure of a series (the batch is kept and retried) */
+  | { type: "failing"; message: string }
+  | { type: "closed"; unwritten: number };
+
+/**
+ * The thread's module. In the compiled binary every bundled module's import.meta.url is the
+ * executable's own (file:///$bunfs/root/<name>) and the worker is embedded beside the entry
+ * (src/) at audit/writer-thread; an absolute URL, so nothing is looked up in the cwd.
+ */
+export const WRITER_URL = import.meta.url.includes("/$bunfs/")
+  ? new URL("./audit/writer-thread.ts", import.meta.url).href
+  : new URL("./writer-thread.ts", import.meta.url).href;

@@ -1,0 +1,100 @@
+// The audit writer thread (the server's way of writing the trail), on a real audit.db: order,
+// pseudonyms, settle() for GET /api/audit, another writer in between, a locked file (kept,
+// retried, fail-closed bound), and a clean close that loses nothing.
+import { afterAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { appendFromCli, loadAuditKey, openAuditTrail } from "./open.ts";
+import { verifyChain } from "./chain.ts";
+import { Pseudonymizer } from "../crypto/pseudonym.ts";
+import { AUDIT_FILE, auditRows } from "../db/audit.ts";
+import type { AuditInput } from "./types.ts";
+import { removeDir, tempDir } from "../../test/helpers.ts";
+
+const LINK = new Uint8Array(32).fill(3);
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+function threaded() {
+  const dir = tempDir("privata-audit-thread-");
+  dirs.push(dir);
+  const keyFile = join(dir, "audit.key");
+  const trail = openAuditTrail(dir, keyFile, "normal");
+  trail.startThread(LINK);
+  return { dir, keyFile, trail };
+}
+
+const read = (i: number, recordId: string): AuditInput => ({
+  time: Date.UTC(2026, 10, 27, 0, 0, i), principal: "dr-a", role: "clinician", action: "read", collection: "users",
+  pseudonym: null, recordId, fields: Object.freeze(["firstName"]), outcome: "ok", requestId: `req-${i}`,
+});
+
+function rowsOf(dir: string) {
+  const db = new Database(join(dir, AUDIT_FILE), { readonly: true });
+  try {
+    return [...auditRows(db)];
+  } finally {
+    db.close();
+  }
+}
+
+async function until(cond: () => boolean, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(5);
+  }
+}
+
+describe("the audit writer thread", () => {
+  test("writes in order, as one chain, with the pseudonyms of the ids; settle() waits for it", async () => {
+    const { dir, keyFile, trail } = threaded();
+    const ids = Array.from({ length: 300 }, () => Bun.randomUUIDv7());
+    ids.forEach((id, i) => trail.log.append(read(i, id)));
+    trail.log.append(read(300, "not-an-id"));
+    await trail.log.settle();
+    expect(trail.log.backlog).toBe(0);
+    const rows = rowsOf(dir);
+    expect(rows.map((r) => r.requestId)).toEqual([...ids.map((_, i) => `req-${i}`), "req-300"]);
+    const p = new Pseudonymizer(Buffer.from(LINK));
+    expect(rows.map((r) => r.pseudonym)).toEqual([...ids.map((id) => Buffer.from(p.pseudonym(id)).toString("hex")), null]);
+    expect(JSON.stringify(rows).includes(ids[0]!)).toBe(false); // ids never reach the file
+    // another process (privata keys) appends in between: the thread continues its chain
+    appendFromCli(dir, keyFile, { ...read(301, ids[0]!), recordId: undefined, action: "key.create", principal: "cli", collection: null });
+    trail.log.append(read(302, ids[1]!));
+    await trail.log.close();
+    trail.store.db.close();
+    const verified = verifyChain(loadAuditKey(keyFile), rowsOf(dir));
+    expect(verified).toMatchObject({ ok: true, events: 303 });
+  });
+
+  test("a locked file: events are kept and counted as backlog, the bound fails closed, then all are written", async () => {
+    const { dir, trail } = threaded();
+    trail.log.maxBacklog = 5;
+    trail.log.append(read(0, Bun.randomUUIDv7()));
+    await trail.log.settle();
+    const other = new Database(join(dir, AUDIT_FILE));
+    other.run("BEGIN IMMEDIATE"); // another process holds the write lock
+    for (let i = 1; i <= 5; i++) trail.log.append(read(i, Bun.randomUUIDv7()));
+    trail.log.flush();
+    await until(() => trail.log.failing); // after the thread's busy wait (1 s)
+    expect(trail.log.backlog).toBe(5);
+    expect(trail.log.full).toBe(true);
+    trail.log.append(read(6, Bun.randomUUIDv7())); // refused while full: counted, never kept
+    expect(trail.log.dropped).toBe(1);
+    other.run("ROLLBACK");
+    other.close();
+    await until(() => !trail.log.failing && trail.log.backlog === 0); // retried every second
+    expect(trail.log.written).toBe(6);
+    await trail.log.close();
+    trail.store.db.close();
+    expect(rowsOf(dir).map((r) => r.requestId)).toEqual(["req-0", "req-1", "req-2", "req-3", "req-4", "req-5"]);
+  });
+
+  test("a clean close writes what is still queued", async () => {
+    const { dir, trail } = threaded();
+    for (let i = 0; i < 50; i++) trail.log.append(read(i, Bun.randomUUIDv7()));
+    await trail.close(); // no settle first: the window is still open
+    expect(rowsOf(dir)).toHaveLength(50);
+  });
+});
