@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { KeyStore } from "../db/keys.ts";
 
 export const ROLES = ["admin", "clinician", "registrar", "researcher"] as const;
@@ -26,7 +26,18 @@ export function hashKey(key: string): Uint8Array {
   return new Uint8Array(Bun.SHA256.hash(key) as Uint8Array);
 }
 
-type Known = { principal: Principal; hash: Buffer };
+type Known = { principal: Principal; hash: Uint8Array };
+
+/** A number from a hash's first 6 bytes: the key table's index (a clash only adds a candidate). */
+const bucketOf = (h: Uint8Array) => h[0]! * 2 ** 40 + h[1]! * 2 ** 32 + (((h[2]! << 24) | (h[3]! << 16) | (h[4]! << 8) | h[5]!) >>> 0);
+
+/** Constant-time equality of two 32-byte hashes (no early exit on the first difference). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
 
 /**
  * How stale the key table in memory may be after another process (`privata keys`) changed
@@ -44,7 +55,8 @@ export const KEYS_SETTLE_MS = 10 * KEYS_RECHECK_MS;
  * by the CLI in another process fails as soon as the CLI says so.
  */
 export class Authenticator {
-  private known = new Map<string, Known>();
+  private known = new Map<number, Known[]>();
+  private readonly digest = new Uint8Array(32);
   private version = -1;
   private checkedAt = -Infinity;
 
@@ -59,12 +71,12 @@ export class Authenticator {
     const key = header.slice(7);
     if (!KEY_SHAPE.test(key)) return null;
     this.refresh();
-    // Bun.SHA256 straight to hex: 0.15 µs, against 0.75 µs through a CryptoHasher and a copy
-    const hex = Bun.SHA256.hash(key, "hex");
-    const hit = this.known.get(hex);
-    // the map lookup finds the candidate; the comparison that decides is constant-time
-    if (hit === undefined || !timingSafeEqual(hit.hash, Buffer.from(hex, "hex"))) return null;
-    return hit.principal;
+    // Into a buffer kept for it, with no string or Buffer made per request (the hex digest, a
+    // Buffer of it and timingSafeEqual were ~1 µs of every request, a 20 µs cached read's 5 %).
+    Bun.SHA256.hash(key, this.digest);
+    // The map finds candidates by the first 6 bytes; the comparison that decides is constant-time.
+    for (const k of this.known.get(bucketOf(this.digest)) ?? []) if (sameBytes(k.hash, this.digest)) return k.principal;
+    return null;
   }
 
   /** After the server changed keys itself: data_version only moves for other connections. */
@@ -79,11 +91,12 @@ export class Authenticator {
     this.checkedAt = t;
     const v = this.store.version();
     if (v === this.version) return;
-    const known = new Map<string, Known>();
+    const known = new Map<number, Known[]>();
     for (const row of this.store.active()) {
       if (!(ROLES as readonly string[]).includes(row.role)) continue; // never guess a role
-      const hash = Buffer.from(row.hash);
-      known.set(hash.toString("hex"), { principal: { name: row.name, role: row.role as Role }, hash });
+      const hash = new Uint8Array(row.hash);
+      const bucket = bucketOf(hash);
+      known.set(bucket, [...(known.get(bucket) ?? []), { principal: { name: row.name, role: row.role as Role }, hash }]);
     }
     this.known = known;
     this.version = v;
