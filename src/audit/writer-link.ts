@@ -1,5 +1,5 @@
 import type { AuditInput } from "./types.ts";
-import { WRITER_URL, type FromWriter, type ToWriter } from "./writer-messages.ts";
+import { BatchEncoder, WRITER_URL, type FromWriter, type ToWriter } from "./writer-messages.ts";
 
 export interface WriterOptions {
   path: string;
@@ -23,6 +23,7 @@ export class WriterThread {
   dead = false;
   private waiters: (() => void)[] = [];
   private closed: ((unwritten: number) => void) | null = null;
+  private readonly encoder = new BatchEncoder();
 
   constructor(opts: WriterOptions) {
     // Listed as an entrypoint of the compiled binary (scripts/build.ts), so it is embedded.
@@ -39,7 +40,7 @@ export class WriterThread {
 
   post(batch: readonly AuditInput[]): void {
     this.inFlight += batch.length;
-    this.send({ type: "batch", events: JSON.stringify(batch) });
+    this.send({ type: "batch", ...this.encoder.encode(batch) });
   }
 
   /** Resolves once everything handed over is written, or at once while writes fail. */

@@ -51,7 +51,7 @@ describe("the audit writer thread", () => {
     const { dir, keyFile, trail } = threaded();
     const ids = Array.from({ length: 300 }, () => Bun.randomUUIDv7());
     ids.forEach((id, i) => trail.log.append(read(i, id)));
-    trail.log.append(read(300, "not-an-id"));
+    trail.log.append({ ...read(300, "not-an-id"), fields: ["lastName", "email"] }); // a body's keys: not frozen
     await trail.log.settle();
     expect(trail.log.backlog).toBe(0);
     const rows = rowsOf(dir);
@@ -59,6 +59,7 @@ describe("the audit writer thread", () => {
     const p = new Pseudonymizer(Buffer.from(LINK));
     expect(rows.map((r) => r.pseudonym)).toEqual([...ids.map((id) => Buffer.from(p.pseudonym(id)).toString("hex")), null]);
     expect(JSON.stringify(rows).includes(ids[0]!)).toBe(false); // ids never reach the file
+    expect([rows[0]!.fields, rows[300]!.fields]).toEqual(['["firstName"]', '["lastName","email"]']);
     // another process (privata keys) appends in between: the thread continues its chain
     appendFromCli(dir, keyFile, { ...read(301, ids[0]!), recordId: undefined, action: "key.create", principal: "cli", collection: null });
     trail.log.append(read(302, ids[1]!));

@@ -7,7 +7,7 @@ import { AuditStore } from "../db/audit.ts";
 import { Pseudonymizer } from "../crypto/pseudonym.ts";
 import { ChainWriter } from "./chain-writer.ts";
 import type { AuditInput } from "./types.ts";
-import type { FromWriter, ToWriter } from "./writer-messages.ts";
+import { BatchDecoder, type FromWriter, type ToWriter } from "./writer-messages.ts";
 
 declare const self: Worker;
 
@@ -19,6 +19,7 @@ let writer: ChainWriter;
 let retryMs = 1000;
 const pending: AuditInput[][] = [];
 let failing = false;
+const decoder = new BatchDecoder();
 let retrying: Timer | null = null;
 
 const send = (m: FromWriter) => postMessage(m);
@@ -65,7 +66,7 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
     writer = new ChainWriter(store, new Uint8Array(m.auditKey), (ids) => pseudo.pseudonymsHex(ids));
     retryMs = m.retryMs;
   } else if (m.type === "batch") {
-    pending.push(JSON.parse(m.events) as AuditInput[]);
+    pending.push(decoder.decode(m.events, m.lists));
     if (retrying === null) drain();
   } else {
     // a clean close: everything pending is tried until the deadline, then reported
