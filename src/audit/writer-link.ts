@@ -21,7 +21,7 @@ export class WriterThread {
   failing = false;
   /** the thread itself failed (not a write): what it held is reported lost at close */
   dead = false;
-  private waiters: (() => void)[] = [];
+  private waiters: { target: number; resolve: () => void }[] = [];
   private closed: ((unwritten: number) => void) | null = null;
   private readonly encoder = new BatchEncoder();
 
@@ -34,7 +34,9 @@ export class WriterThread {
       console.error("privata: the audit writer thread failed; audit events are not being written");
       this.wake();
     };
-    this.worker.unref(); // a server stops by its signal handler, which closes the log
+    // Not holding the process open while it runs; close() holds it again until the thread has
+    // written everything (unref'd then, the process could exit with the last window unwritten).
+    this.worker.unref();
     this.send({ type: "init", ...opts });
   }
 
@@ -43,21 +45,28 @@ export class WriterThread {
     this.send({ type: "batch", ...this.encoder.encode(batch) });
   }
 
-  /** Resolves once everything handed over is written, or at once while writes fail. */
+  /**
+   * Resolves once everything handed over so far is written (not what is handed over later:
+   * under steady load the thread is never idle), or at once while writes fail.
+   */
   settled(): Promise<void> {
-    if (this.inFlight === 0 || this.failing) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    const target = this.written + this.inFlight;
+    if (this.written >= target || this.failing) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ target, resolve }));
   }
 
   /** Everything handed over is written (retried up to waitMs), then the thread stops; resolves to what was lost. */
   async close(waitMs: number): Promise<number> {
     if (this.dead) return this.inFlight;
+    this.worker.ref(); // the process stays until the thread answers (or is given up on)
+    let giveUp: Timer | undefined;
     const unwritten = await new Promise<number>((resolve) => {
       this.closed = resolve;
       this.send({ type: "close", waitMs });
       // a thread that does not answer (stuck in a write) is given up on after the wait
-      setTimeout(() => resolve(this.inFlight), waitMs + 2000).unref();
+      giveUp = setTimeout(() => resolve(this.inFlight), waitMs + 2000);
     });
+    clearTimeout(giveUp);
     await this.worker.terminate();
     return unwritten;
   }
@@ -67,7 +76,7 @@ export class WriterThread {
       this.inFlight -= m.n;
       this.written += m.n;
       this.failing = false;
-      if (this.inFlight === 0) this.wake();
+      this.wake((w) => this.written >= w.target);
     } else if (m.type === "failing") {
       this.failing = true;
       console.error(`privata: audit events cannot be written (${m.message}); retrying`);
@@ -77,10 +86,11 @@ export class WriterThread {
     }
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const resolve of w) resolve();
+  /** Resolve the waiters `due` says are done (all of them by default). */
+  private wake(due: (w: { target: number }) => boolean = () => true): void {
+    const now = this.waiters.filter(due);
+    this.waiters = this.waiters.filter((w) => !due(w));
+    for (const w of now) w.resolve();
   }
 
   private send(m: ToWriter): void {
