@@ -113,6 +113,17 @@ describe("the audit log", () => {
     a.db.close(true);
   });
 
+  test("a head whose time does not parse (a damaged file) does not stop the trail", () => {
+    const a = open(written(2));
+    a.db.run("DROP TRIGGER events_no_update");
+    a.db.run("UPDATE events SET time = 'garbage' WHERE seq = 2");
+    a.log.append(event(3));
+    expect(a.log.flush()).toBe(true);
+    expect(a.store.page({}, 0, 10).rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(verify(a.dir)).toMatchObject({ ok: false, brokenSeq: 2 }); // and the damage is named
+    a.db.close(true);
+  });
+
   test("times never decrease along the chain, whatever the clocks did", () => {
     const a = open();
     for (const s of [5, 3, 8, 1]) a.log.append(event(s));

@@ -43,7 +43,8 @@ export class ChainWriter {
     const row: AuditRow = { seq: head?.seq ?? 0, time: "", principal: null, role: null, action: "", collection: null, pseudonym: null, fields: "", outcome: "", requestId: null, mac: head?.mac ?? GENESIS };
     // Times never decrease along the chain (a clock set back, or the CLI's clock, cannot
     // make them), so a time range is a seq range (AuditStore.page) and needs no index.
-    let ms = head ? Date.parse(head.time) : 0;
+    const headMs = head ? Date.parse(head.time) : 0;
+    let ms = Number.isFinite(headMs) ? headMs : 0; // a head time that does not parse must not stop the trail
     for (const e of batch) {
       const fields = this.fieldsText(e.fields);
       if (e.time > ms) ms = e.time;
