@@ -155,9 +155,8 @@ export class AuditLog {
   }
 
   /**
-   * For a clean close: everything queued is written (or reported lost, never silently). The
-   * checkpoint thread may hold audit.db's write lock for its TRUNCATE at this very moment, so
-   * a busy file is retried for up to CLOSE_WAIT_MS (blocking: nothing else runs at shutdown).
+   * For a clean close: everything queued is written (or reported lost, never silently), by the
+   * writer thread, which holds the process until it is done, or here (closeHere).
    */
   async close(): Promise<void> {
     if (!this.thread) return this.closeHere();
@@ -170,7 +169,11 @@ export class AuditLog {
     return this.thread !== null;
   }
 
-  /** close() without a writer thread: done when it returns. */
+  /**
+   * close() without a writer thread: done when it returns. The checkpoint thread may hold
+   * audit.db's write lock for its TRUNCATE at this very moment, so a busy file is retried for
+   * up to CLOSE_WAIT_MS (blocking: nothing else runs at shutdown).
+   */
   closeHere(): void {
     if (this.thread) throw new Error("the audit log writes on its thread: close() it");
     const deadline = Date.now() + CLOSE_WAIT_MS;
