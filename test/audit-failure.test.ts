@@ -15,8 +15,9 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-test("a failing audit.db: requests go on while the backlog has room, then 503 audit_unavailable; recovery keeps every event", async () => {
-  const t = makeApp();
+for (const thread of [false, true]) {
+test(`a failing audit.db: requests go on while the backlog has room, then 503 audit_unavailable; recovery keeps every event (${thread ? "writer thread, as the server" : "written on the event loop"})`, async () => {
+  const t = makeApp({ thread });
   dirs.push(t.dataDir);
   t.audit.log.maxBacklog = 3;
   const holder = new Database(join(t.dataDir, "audit.db"));
@@ -35,10 +36,11 @@ test("a failing audit.db: requests go on while the backlog has room, then 503 au
   expect(await until(() => !t.audit.log.failing, 3000)).toBe(true);
   expect((await t.req("GET", "/health")).status).toBe(200);
   expect((await t.req("GET", "/api/users")).status).toBe(200);
-  t.audit.log.flush();
+  await t.audit.log.settle();
   expect(t.audit.store.page({}, 0, 100).rows.map((e) => e.action)).toEqual(["list", "list", "list", "list"]);
-  t.close();
+  await t.close();
 });
+}
 
 test("a wiped audit.db cannot pass for a first one: the new chain starts with audit.restart", async () => {
   const t = makeApp();

@@ -97,6 +97,10 @@ describe("dist/privata", () => {
     expect((await json(await send(s.url, "GET", "/stats"))).walCheckpoints).toMatchObject({ thread: true, done: expect.any(Number) });
     expect((await json(await send(s.url, "GET", "/stats"))).walCheckpoints.done).toBeGreaterThan(0);
     expect(s.stderr()).not.toContain("checkpoint thread failed");
+    // so is the audit writer thread: GET /api/audit waits for it to write what came before
+    const trail = await json(await send(s.url, "GET", "/api/audit?action=create"));
+    expect(trail.map((e: { outcome: string }) => e.outcome)).toEqual(["ok", "ok"]);
+    expect(s.stderr()).not.toContain("audit writer thread failed");
 
     expect(await s.stop("SIGTERM")).toBe(0);
     expectNoWal(dataDir);

@@ -25,7 +25,8 @@ export interface TestApp {
   keyFile: string;
   /** app.request() with a JSON body when given */
   req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
-  close: () => void;
+  /** done when it returns, unless the app writes its audit trail on a thread: then await it */
+  close: () => Promise<void>;
 }
 
 /** A real app on real SQLite files in a fresh temp data dir; no sockets. */
@@ -33,13 +34,15 @@ export interface TestApp {
  * `auth`: false (the default) is --no-auth, every request an admin's, which the suites about
  * storage and HTTP behaviour use; true checks API keys (create them through `stores.keys`).
  */
-export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean; rateLimit?: number } = {}): TestApp {
+export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean; rateLimit?: number; thread?: boolean } = {}): TestApp {
   const dataDir = opts.dataDir ?? tempDir();
   const keyFile = opts.keyFile ?? join(dataDir, "link.key");
   const models = opts.models ?? MODELS;
   const stores = Stores.open({ dataDir, keyFile, durability: "normal", models });
   const cache = new LruCache(opts.cacheEntries ?? 1000, opts.cacheBytes);
   const audit = openAuditTrail(dataDir, join(dataDir, "audit.key"), "normal", stores.identity.meta, (ids) => stores.pseudonymsHex(ids));
+  // the server's way: audit events written by the writer thread
+  if (opts.thread) audit.startThread(stores.linkKey);
   const app = createApp({
     stores, cache, models,
     auth: opts.auth ? new Authenticator(stores.keys) : null,
@@ -57,7 +60,13 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       }),
     );
-  return { app, stores, audit, cache, dataDir, keyFile, req, close: () => (audit.close(), stores.close()) };
+  const close = () => {
+    const closing = audit.close(); // without a thread, already done
+    if (opts.thread) return closing.then(() => stores.close());
+    stores.close();
+    return closing;
+  };
+  return { app, stores, audit, cache, dataDir, keyFile, req, close };
 }
 
 export function removeDir(dir: string): void {

@@ -143,3 +143,21 @@ describe("export", () => {
     expect(new Set(doc.auditEvents.map((e) => e.pseudonym))).toEqual(new Set([t.stores.pseudonymHex(id)!]));
   });
 });
+
+describe("with the audit writer thread (as the server runs)", () => {
+  test("GET /api/audit and an export include the events of the requests just before them", async () => {
+    const w = makeApp({ thread: true }); // --no-auth: the local operator, an admin
+    try {
+      const created = (await (await w.req("POST", "/api/users", { firstName: "A", lastName: "B", email: "a@x.org" })).json()) as { id: string };
+      expect((await w.req("GET", `/api/users/${created.id}`)).status).toBe(200);
+      const trail = (await (await w.req("GET", "/api/audit?action=read")).json()) as { pseudonym: string }[];
+      expect(trail).toHaveLength(1); // written by the thread before the answer (settle)
+      expect(trail[0]!.pseudonym).toBe(w.stores.pseudonymHex(created.id)!);
+      const doc = (await (await w.req("GET", `/api/users/${created.id}/export`)).json()) as { auditEvents: { action: string }[] };
+      expect(doc.auditEvents.map((e) => e.action)).toEqual(["create", "read"]);
+    } finally {
+      await w.close();
+      removeDir(w.dataDir);
+    }
+  });
+});
