@@ -1,4 +1,5 @@
 import type { AuditStore } from "../db/audit.ts";
+import { BUSY_TIMEOUT_MS } from "../db/sqlite.ts";
 import { GENESIS, macer } from "./chain.ts";
 import type { AuditInput, AuditRow } from "./types.ts";
 
@@ -24,8 +25,33 @@ export class ChainWriter {
     this.macOf = macer(key);
   }
 
+  /**
+   * The whole batch in one transaction, or nothing of it (rolled back, the error thrown).
+   * `wait`: whether to wait for a write lock held elsewhere (the busy timeout) or fail at once.
+   */
+  writeBatch(batch: AuditInput[], wait: boolean): void {
+    const db = this.store.db;
+    try {
+      this.resolveIds(batch);
+      if (wait) db.run("BEGIN IMMEDIATE");
+      else {
+        db.run("PRAGMA busy_timeout = 0");
+        try {
+          db.run("BEGIN IMMEDIATE");
+        } finally {
+          db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        }
+      }
+      this.writeRows(batch);
+      db.run("COMMIT");
+    } catch (err) {
+      if (db.inTransaction) db.run("ROLLBACK");
+      throw err;
+    }
+  }
+
   /** Pseudonyms for the events that name their record by id: one call for the whole batch. */
-  resolveIds(batch: AuditInput[]): void {
+  private resolveIds(batch: AuditInput[]): void {
     const named = batch.filter((e) => e.recordId !== undefined && e.pseudonym === null);
     if (named.length === 0) return;
     if (!this.pseudonymize) throw new Error("audit events name records by id, but the log has no pseudonymizer");
@@ -38,7 +64,7 @@ export class ChainWriter {
    * is now, under the write lock: another writer (`privata keys` auditing a key change) may
    * have appended since our last batch. One row object is reused for every event (no copies).
    */
-  writeRows(batch: readonly AuditInput[]): void {
+  private writeRows(batch: readonly AuditInput[]): void {
     const head = this.store.last();
     const row: AuditRow = { seq: head?.seq ?? 0, time: "", principal: null, role: null, action: "", collection: null, pseudonym: null, fields: "", outcome: "", requestId: null, mac: head?.mac ?? GENESIS };
     // Times never decrease along the chain (a clock set back, or the CLI's clock, cannot

@@ -1,5 +1,5 @@
 import type { AuditStore } from "../db/audit.ts";
-import { BUSY_TIMEOUT_MS, isBusy } from "../db/sqlite.ts";
+import { isBusy } from "../db/sqlite.ts";
 import { ChainWriter, type Pseudonymize } from "./chain-writer.ts";
 import type { AuditInput } from "./types.ts";
 import { WriterThread, type WriterOptions } from "./writer-link.ts";
@@ -47,7 +47,7 @@ export class AuditLog {
   private readonly writer: ChainWriter;
 
   constructor(
-    private readonly store: AuditStore,
+    store: AuditStore,
     key: Uint8Array,
     private readonly retryMs = 1000,
     /** ids to pseudonyms (hex; null for a non-id), for events that name a record by id */
@@ -122,22 +122,12 @@ export class AuditLog {
       this.thread.post(batch); // it keeps and retries what it cannot write yet
       return true;
     }
-    const db = this.store.db;
     try {
-      this.writer.resolveIds(batch);
       // Never wait inside SQLite on the event loop: the checkpoint thread takes the write lock
       // for its short TRUNCATE; a batch that finds it taken goes back in the queue for a
       // moment later (like the group commit of the records).
-      db.run("PRAGMA busy_timeout = 0");
-      try {
-        db.run("BEGIN IMMEDIATE");
-      } finally {
-        db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      }
-      this.writer.writeRows(batch);
-      db.run("COMMIT");
+      this.writer.writeBatch(batch, false);
     } catch (err) {
-      if (db.inTransaction) db.run("ROLLBACK");
       // nothing of the batch was kept: put it back in front, in order, and keep the old head
       this.queue = batch.concat(this.queue);
       if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < this.retryMs) {

@@ -27,14 +27,9 @@ const send = (m: FromWriter) => postMessage(m);
 /** Write the first pending batch in one transaction; false (and rolled back) when it fails. */
 function writeOne(): boolean {
   const batch = pending[0]!;
-  const db = store.db;
   try {
-    writer.resolveIds(batch);
-    db.run("BEGIN IMMEDIATE");
-    writer.writeRows(batch);
-    db.run("COMMIT");
+    writer.writeBatch(batch, true); // blocking on a lock is fine here: no event loop to stall
   } catch (err) {
-    if (db.inTransaction) db.run("ROLLBACK");
     if (!failing) send({ type: "failing", message: (err as Error).message.split("\n")[0] ?? "" });
     failing = true;
     return false;
