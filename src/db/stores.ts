@@ -106,13 +106,9 @@ export class Stores {
     }
   }
 
-  /** A record id's pseudonym as hex, for audit events (which never hold ids); null if not an id. */
+  /** A record id's pseudonym as hex, as audit events hold it (never the id); null if not an id. */
   pseudonymHex(id: string): string | null {
-    try {
-      return Buffer.from(this.pseudo.pseudonym(id)).toString("hex");
-    } catch {
-      return null;
-    }
+    return this.pseudonymsHex([id])[0] ?? null;
   }
 
   /** Many at once, for a batch of audit events (one cipher call). */
