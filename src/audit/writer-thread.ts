@@ -67,8 +67,11 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
     // a clean close: everything pending is tried until the deadline, then reported
     const deadline = Date.now() + m.waitMs;
     if (retrying) clearTimeout(retrying);
-    while (pending.length > 0 && !writeOne() && Date.now() < deadline) Bun.sleepSync(2);
-    while (pending.length > 0 && writeOne());
+    while (pending.length > 0) {
+      if (writeOne()) continue;
+      if (Date.now() >= deadline) break;
+      Bun.sleepSync(2);
+    }
     store.db.close();
     send({ type: "closed", unwritten: pending.reduce((n, b) => n + b.length, 0) });
   }
