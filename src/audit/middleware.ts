@@ -59,7 +59,7 @@ export function auditTrail(log: AuditLog): MiddlewareHandler<AppEnv> {
       role: principal?.role ?? null,
       action: note?.action ?? "auth.fail",
       collection: note?.collection ?? null,
-      pseudonym: note?.pseudonym ?? null,
+      pseudonym: null,
       recordId: note?.collection ? note.id : undefined, // made a pseudonym when the batch is written
       fields: note?.fields ?? [],
       outcome: outcomeOf(status),

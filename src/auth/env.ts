@@ -7,8 +7,6 @@ export interface AuditNote {
   collection: string | null;
   /** the record's id; the middleware turns it into the pseudonym (ids never reach audit.db) */
   id?: string;
-  /** the raw pseudonym when there is no id (research rows) */
-  pseudonym?: string;
   fields: readonly string[];
 }
 
