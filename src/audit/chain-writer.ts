@@ -91,9 +91,11 @@ export class ChainWriter {
   }
 
   private fieldsText(names: readonly string[]): string {
-    if (!Object.isFrozen(names)) return JSON.stringify(names);
     let text = this.fieldsJson.get(names);
-    if (text === undefined) this.fieldsJson.set(names, (text = JSON.stringify(names)));
+    if (text !== undefined) return text;
+    text = JSON.stringify(names);
+    // Asked only on a miss: Object.isFrozen of a frozen array costs ~0.3 µs in JSC, a lookup ~2 ns.
+    if (Object.isFrozen(names)) this.fieldsJson.set(names, text);
     return text;
   }
 
