@@ -108,6 +108,17 @@ describe("LruCache", () => {
     }
   });
 
+  test("eviction passes over entries hit since it last passed them, oldest unhit first", () => {
+    const c = new LruCache(4);
+    for (let i = 0; i < 4; i++) c.set(`k${i}`, bytes(String(i)));
+    c.lookup("k0");
+    c.lookupForPage("k2");
+    c.set("n1", bytes("n1")); // k0 is passed over (hit), k1 goes
+    c.set("n2", bytes("n2")); // k2 is passed over (hit), k3 goes
+    expect([..."0123"].map((i) => c.lookupForPage(`k${i}`) !== undefined)).toEqual([true, false, true, false]);
+    expect(c.size).toBe(4);
+  });
+
   test("without hits, eviction is strictly oldest first", () => {
     const c = new LruCache(10);
     for (let i = 0; i < 25; i++) c.set(`k${i}`, bytes(String(i)));

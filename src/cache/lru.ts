@@ -5,7 +5,7 @@
  * answers only a lookup from its own collection; two collections sharing an id (UUIDv7: never
  * in practice) would only evict each other, never serve one's record for the other.
  */
-type Entry = { bytes: Uint8Array<ArrayBuffer>; gen: number; ns: string };
+type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
 
 /**
  * A bounded LRU of encoded responses (bytes, not decoded objects: a hit is one Map lookup
@@ -13,15 +13,15 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; gen: number; ns: string };
  * An array handed out is never written to again (eviction only drops the reference), so a
  * caller may hold it while the cache changes (list pages do).
  *
- * Recency is the Map's insertion order. Moving an entry to the young end costs a delete and
- * a set (measured at ~0.5 µs, half of a list page's time when done for each of its 50
- * records), so a hit moves only an entry in the older half: an entry that was hit is still
- * kept for at least half the cache's size of further insertions.
+ * Recency is the Map's insertion order, kept as a CLOCK ("second chance"): a hit only marks
+ * its entry, and eviction, taking the oldest, moves a marked entry to the young end (unmarked)
+ * instead of dropping it. Moving on every hit (a Map delete and set, ~0.5 µs) was most of a
+ * list page's cost in the mixed bench, 50 lookups a page; moving only entries in the older
+ * half still left half of all hits moving. Now a hit moves nothing, and an eviction moves at
+ * most one entry per hit since the last one.
  */
 export class LruCache {
   private readonly map = new Map<string, Entry>();
-  /** advances on every insertion and every move to the young end */
-  private tick = 0;
   private bytesUsed = 0;
   hits = 0;
   misses = 0;
@@ -43,7 +43,7 @@ export class LruCache {
     return this.map.size;
   }
 
-  /** Look up a read by id and count it. Refreshes recency on a hit (Map keeps insertion order). */
+  /** Look up a read by id and count it. A hit marks the entry as recently used. */
   lookup(key: string, ns = ""): Uint8Array<ArrayBuffer> | undefined {
     const v = this.take(key, ns);
     if (v === undefined) this.misses++;
@@ -62,24 +62,31 @@ export class LruCache {
   private take(key: string, ns: string): Uint8Array<ArrayBuffer> | undefined {
     const e = this.map.get(key);
     if (e === undefined || e.ns !== ns) return undefined;
-    if (this.tick - e.gen >= this.map.size >>> 1) {
-      this.map.delete(key);
-      this.map.set(key, e);
-      e.gen = ++this.tick;
-    }
+    e.hit = true;
     return e.bytes;
   }
 
   set(key: string, value: Uint8Array<ArrayBuffer>, ns = ""): void {
     this.delete(key);
     if (this.capacity === 0 || value.byteLength > this.maxBytes) return;
-    this.map.set(key, { bytes: value, gen: ++this.tick, ns });
+    this.map.set(key, { bytes: value, ns, hit: false });
     this.bytesUsed += value.byteLength;
-    while (this.map.size > this.capacity || this.bytesUsed > this.maxBytes) {
-      const oldest = this.map.keys().next().value;
-      if (oldest === undefined) break;
-      this.delete(oldest);
+    while (this.map.size > this.capacity || this.bytesUsed > this.maxBytes) if (!this.evictOne()) break;
+  }
+
+  /** Drops the oldest unmarked entry; each marked one passed on the way gets a second chance. */
+  private evictOne(): boolean {
+    for (const [key, e] of this.map) {
+      if (e.hit) {
+        e.hit = false;
+        this.map.delete(key);
+        this.map.set(key, e);
+        continue;
+      }
+      this.delete(key);
+      return true;
     }
+    return false;
   }
 
   delete(key: string): void {
