@@ -8,15 +8,13 @@ import { ErasurePendingError, IncompleteRecordError } from "./db/errors.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { HttpMetrics } from "./metrics/http.ts";
-import { recordMetrics } from "./metrics/middleware.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
 import type { AppEnv } from "./auth/env.ts";
 import type { Authenticator } from "./auth/keys.ts";
 import { allow, authenticate } from "./auth/middleware.ts";
 import { RateLimiter } from "./auth/rate-limit.ts";
 import type { AuditTrail } from "./audit/open.ts";
-import { auditTrail } from "./audit/middleware.ts";
-import { responseHeaders } from "./response-headers.ts";
+import { requestFrame } from "./request-frame.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { researchRoutes } from "./routes/research.ts";
@@ -58,12 +56,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const startedAt = Date.now();
   const metrics = new HttpMetrics();
 
-  // First, so it times every other middleware and sees the status onError settled on.
-  app.use(recordMetrics(metrics));
-  app.use(responseHeaders);
-  // Outside authentication, so a failed one is recorded too.
+  // Request id, audit event, security headers, metrics: first, outside authentication, so a
+  // failed one is recorded too, and timing every other step.
+  app.use(requestFrame(metrics, deps.audit.log));
   const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
-  app.use(auditTrail(deps.audit.log));
   // Secure by default: every record route, and every system route but /health, needs a key.
   const rate = deps.rateLimit ?? 0;
   const authn = authenticate(deps.auth, deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null);

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { randomBytes } from "node:crypto";
 import type { AppEnv } from "./auth/env.ts";
 
@@ -46,13 +46,15 @@ export function respond(c: Context<AppEnv>, body: Uint8Array<ArrayBuffer> | stri
 const PREFIX = randomBytes(4).toString("hex");
 let counter = 0;
 
+/** A new request id (requestFrame sets it on the context first thing). */
+export function nextRequestId(): string {
+  return `${PREFIX}-${(++counter).toString(36)}`;
+}
+
 /** Every other answer (errors, system routes, rarer routes) gets its headers set here. */
-export const responseHeaders: MiddlewareHandler<AppEnv> = async function responseHeaders(c, next) {
-  const id = `${PREFIX}-${(++counter).toString(36)}`;
-  c.set("requestId", id);
-  await next();
-  if (complete.has(c.res)) return;
-  const h = c.res.headers;
+export function finishHeaders(res: Response, id: string): void {
+  if (complete.has(res)) return;
+  const h = res.headers;
   h.set("X-Request-Id", id);
   for (const [k, v] of SECURITY) h.set(k, v);
-};
+}

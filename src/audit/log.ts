@@ -58,7 +58,7 @@ export class AuditLog {
 
   append(e: AuditInput): void {
     if (this.full) {
-      // only while writes fail, and the server refuses audited requests then (auditTrail)
+      // only while writes fail, and the server refuses /api requests then (unauditable)
       if (this.dropped++ === 0) console.error("privata: audit backlog full; events are being dropped");
       return;
     }

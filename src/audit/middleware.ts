@@ -6,7 +6,6 @@ import { ApiError } from "../errors.ts";
 import { refuseRole } from "../auth/middleware.ts";
 import type { Role } from "../auth/keys.ts";
 
-
 function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return "ok";
   if (status === 401 || status === 403) return "denied";
@@ -38,32 +37,34 @@ export function noteFields(c: Context<AppEnv>, fields: readonly string[]): void 
 /**
  * Appends one event per audited request once its answer is settled (errors included: Hono
  * has turned them into the response by then), and one per failed authentication. Only
- * queued here: the log writes a window's events in one transaction (log.ts).
+ * queued here: the log writes a window's events in one transaction (log.ts). Called by
+ * requestFrame, outside authentication, so a failed one is recorded too.
  */
-export function auditTrail(log: AuditLog): MiddlewareHandler<AppEnv> {
-  return async function auditTrail(c, next) {
-    // Fail closed when it must: while audit.db cannot be written the events wait in memory
-    // (reads and writes go on, /health says 503), but once the backlog is full every /api
-    // request is refused before any work rather than done without a trace.
-    if (log.full && c.req.path.startsWith("/api/")) {
-      throw new ApiError(503, "audit_unavailable", "requests cannot be audited right now; retry later");
-    }
-    await next();
-    const note = c.get("audit");
-    const status = c.res.status;
-    if (note === undefined && status !== 401) return;
-    const principal = c.get("principal");
-    log.append({
-      time: Date.now(),
-      principal: principal?.name ?? null,
-      role: principal?.role ?? null,
-      action: note?.action ?? "auth.fail",
-      collection: note?.collection ?? null,
-      pseudonym: null,
-      recordId: note?.collection ? note.id : undefined, // made a pseudonym when the batch is written
-      fields: note?.fields ?? [],
-      outcome: outcomeOf(status),
-      requestId: c.get("requestId") ?? null,
-    });
-  };
+export function appendEvent(log: AuditLog, c: Context<AppEnv>): void {
+  const note = c.get("audit");
+  const status = c.res.status;
+  if (note === undefined && status !== 401) return;
+  const principal = c.get("principal");
+  log.append({
+    time: Date.now(),
+    principal: principal?.name ?? null,
+    role: principal?.role ?? null,
+    action: note?.action ?? "auth.fail",
+    collection: note?.collection ?? null,
+    pseudonym: null,
+    recordId: note?.collection ? note.id : undefined, // made a pseudonym when the batch is written
+    fields: note?.fields ?? [],
+    outcome: outcomeOf(status),
+    requestId: c.get("requestId") ?? null,
+  });
+}
+
+/**
+ * Fail closed when it must: while audit.db cannot be written the events wait in memory (reads
+ * and writes go on, /health says 503), but once the backlog is full every /api request is
+ * refused before any work rather than done without a trace.
+ */
+export function unauditable(log: AuditLog, c: Context<AppEnv>): ApiError | null {
+  if (!log.full || !c.req.path.startsWith("/api/")) return null;
+  return new ApiError(503, "audit_unavailable", "requests cannot be audited right now; retry later");
 }
