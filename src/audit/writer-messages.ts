@@ -52,9 +52,10 @@ export class BatchDecoder {
 
   decode(events: string, lists: [number, string[]][]): AuditInput[] {
     for (const [id, names] of lists) this.lists.set(id, Object.freeze(names));
+    // one object shape for every event (a spread for the optional recordId cost ~0.2 µs each)
     return (JSON.parse(events) as Wire[]).map(([time, principal, role, action, collection, pseudonym, recordId, f, outcome, requestId]) => ({
       time, principal, role, action, collection, pseudonym, outcome, requestId,
-      ...(recordId === null ? {} : { recordId }),
+      recordId: recordId ?? undefined,
       fields: typeof f === "number" ? this.lists.get(f)! : f,
     }));
   }
