@@ -1,9 +1,11 @@
 // What authentication and the audit trail cost on the closed-loop mixed run (issue target:
 // under 10%). Three builds measured in the same run, in rotating order, `--rounds` times:
-//   base   dist/privata built from --baseline-rev (before auth and audit existed)
+//   base   dist/privata built from --baseline-rev (before auth and audit existed), with the
+//          commits given by --pick applied: later changes that are not auth or audit (a faster
+//          cache, say) go into the baseline too, so they do not pass for a cheaper audit
 //   audit  today's binary with --no-auth (every request still audited)
 //   auth   today's binary with an admin key on every request (and --rate-limit 0)
-// Usage: bun bench/auth-cost.ts --baseline-rev REV [--records N] [--duration S] [--rounds R] [--out FILE]
+// Usage: bun bench/auth-cost.ts --baseline-rev REV [--pick REV]... [--records N] [--duration S] [--rounds R] [--out FILE]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +20,7 @@ import { fmtNum, table } from "./format.ts";
 const ROOT = join(import.meta.dir, "..");
 const { values: a } = parseArgs({
   args: process.argv.slice(2),
-  options: { "baseline-rev": { type: "string" }, records: { type: "string", default: "10000" }, duration: { type: "string", default: "10" }, rounds: { type: "string", default: "3" }, out: { type: "string" } },
+  options: { "baseline-rev": { type: "string" }, pick: { type: "string", multiple: true, default: [] }, records: { type: "string", default: "10000" }, duration: { type: "string", default: "10" }, rounds: { type: "string", default: "3" }, out: { type: "string" } },
   strict: true,
 });
 const oha = findOha();
@@ -27,7 +29,7 @@ if (!oha) {
   process.exit(2);
 }
 if (!a["baseline-rev"]) {
-  console.error("usage: bun bench/auth-cost.ts --baseline-rev REV [--records N] [--duration S] [--rounds R] [--out FILE]");
+  console.error("usage: bun bench/auth-cost.ts --baseline-rev REV [--pick REV]... [--records N] [--duration S] [--rounds R] [--out FILE]");
   process.exit(2);
 }
 const [records, duration, rounds] = [Number(a.records), Number(a.duration), Number(a.rounds)];
@@ -45,6 +47,8 @@ console.error(`building dist/privata (${head}) and the baseline (${rev})`);
 sh([process.execPath, "run", "build"]);
 const baseTree = join(tmp, "base");
 sh(["git", "worktree", "add", "--detach", baseTree, rev]);
+const picks = (a.pick ?? []).map((p) => sh(["git", "rev-parse", "--short", p]));
+for (const p of picks) sh(["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "cherry-pick", p], baseTree);
 symlinkSync(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
 sh([process.execPath, "run", "build"], baseTree);
 const BINS = { base: join(baseTree, "dist", "privata"), audit: join(ROOT, "dist", "privata"), auth: join(ROOT, "dist", "privata") };
@@ -89,19 +93,23 @@ try {
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const base = median(results.base.map((x) => x.rps));
+// The machine's speed drifts within a run: each round's cost is taken against the same
+// round's base (measured within a minute of it), and the median of those is the second measure.
+const paired = (v: Variant) => results[v].map((x, r) => 1 - x.rps / results.base[r]!.rps);
 const rows = order.map((v) => {
   const m = median(results[v].map((x) => x.rps));
-  return [v, results[v].map((x) => fmtNum(Math.round(x.rps))).join(" / "), fmtNum(Math.round(m)), `${((1 - m / base) * 100).toFixed(1)} %`, String(results[v].reduce((n, x) => n + x.errors, 0))];
+  return [v, results[v].map((x) => fmtNum(Math.round(x.rps))).join(" / "), fmtNum(Math.round(m)), pct(1 - m / base), v === "base" ? "—" : `${paired(v).map(pct).join(" / ")} (median ${pct(median(paired(v)))})`, String(results[v].reduce((n, x) => n + x.errors, 0))];
 });
 const m = machineInfo();
 const cmd = `bun bench/auth-cost.ts ${process.argv.slice(2).join(" ")}`;
 const md = `# Cost of authentication and audit on the closed-loop mixed run
 
-Command: \`${cmd}\` (baseline ${rev}, measured ${head}), ${records} records, ${duration} s per run, ${rounds} rounds in rotating order.
+Command: \`${cmd}\` (baseline ${rev}${picks.length ? ` with ${picks.join(", ")} applied` : ""}, measured ${head}), ${records} records, ${duration} s per run, ${rounds} rounds in rotating order.
 Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryMb} MB; Bun ${Bun.version}.
 
-${table(["build", "req/s per round", "median req/s", "cost vs base", "errors"], rows)}
+${table(["build", "req/s per round", "median req/s", "cost vs base (medians)", "cost vs the same round's base", "errors"], rows)}
 
 Target: under 10 % (issue 4). "audit" is --no-auth (every request audited, no key checked);
 "auth" checks an admin key on every request and audits it.
