@@ -151,6 +151,12 @@ describe("GET /metrics", () => {
       expect(wal.length).toBe(1);
       expect(Number.isInteger(wal[0]!.value) && wal[0]!.value >= 0).toBe(true);
     }
+    await t.audit.log.settle();
+    const audited = await scrape(t);
+    const inFile = t.audit.store.db.query<{ n: number }, []>("SELECT count(*) AS n FROM events").get()!.n;
+    expect(inFile).toBeGreaterThan(0);
+    expect(value(audited.samples, "privata_audit_backlog_events")).toBe(0);
+    expect(value(audited.samples, "privata_audit_written_total")).toBe(inFile);
     expect(value(samples, "process_resident_memory_bytes")).toBeGreaterThan(1 << 20);
     expect(value(samples, "privata_uptime_seconds")).toBeGreaterThanOrEqual(0);
   });

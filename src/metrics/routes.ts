@@ -5,6 +5,7 @@ import type { LruCache } from "../cache/lru.ts";
 import type { ModelDef } from "../models/types.ts";
 import { methodNotAllowed } from "../middleware.ts";
 import { escapeLabel, type HttpMetrics } from "./http.ts";
+import type { AuditLog } from "../audit/log.ts";
 
 export interface MetricsDeps {
   metrics: HttpMetrics;
@@ -12,6 +13,7 @@ export interface MetricsDeps {
   cache: LruCache;
   models: readonly ModelDef[];
   startedAt: number;
+  audit: { log: Pick<AuditLog, "backlog" | "written"> };
 }
 
 const HEADERS = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" };
@@ -60,6 +62,9 @@ export function metricsRoutes(deps: MetricsDeps): Hono {
         ['store="identity"', walBytes(stores.identity.db.filename)],
         ['store="clinical"', walBytes(stores.clinical.db.filename)],
       ]) +
+      // what a crash would lose now: events appended and not yet committed (log.ts)
+      family("privata_audit_backlog_events", "gauge", "Audit events appended and not yet written to audit.db.", [["", deps.audit.log.backlog]]) +
+      family("privata_audit_written_total", "counter", "Audit events written to audit.db by this process.", [["", deps.audit.log.written]]) +
       family("process_resident_memory_bytes", "gauge", "Resident set size of the server process.", [["", process.memoryUsage.rss()]]) +
       family("process_start_time_seconds", "gauge", "Start of the app, in seconds since the Unix epoch.", [["", deps.startedAt / 1000]]) +
       family("privata_uptime_seconds", "gauge", "Seconds since the app started.", [["", (Date.now() - deps.startedAt) / 1000]]);
