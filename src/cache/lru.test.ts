@@ -119,6 +119,26 @@ describe("LruCache", () => {
     expect(c.size).toBe(4);
   });
 
+  test("a new entry is kept even when every older one was hit", () => {
+    const c = new LruCache(3);
+    for (const k of ["a", "b", "c"]) c.set(k, bytes(k));
+    for (const k of ["a", "b", "c"]) c.lookup(k);
+    c.set("d", bytes("d"));
+    expect(c.lookup("d")).toEqual(bytes("d"));
+    expect(c.size).toBe(3);
+  });
+
+  test("one insertion gives at most 16 second chances, however many entries were hit", () => {
+    const c = new LruCache(100);
+    for (let i = 0; i < 100; i++) c.set(`k${i}`, bytes(String(i)));
+    for (let i = 0; i < 100; i++) c.lookupForPage(`k${i}`);
+    c.set("new", bytes("new"));
+    // k0..k15 were moved to the young end; k16, the oldest left, went although it was hit
+    expect(c.lookupForPage("k16")).toBeUndefined();
+    for (const k of ["k0", "k15", "k17", "k99", "new"]) expect(c.lookupForPage(k)).toBeDefined();
+    expect(c.size).toBe(100);
+  });
+
   test("without hits, eviction is strictly oldest first", () => {
     const c = new LruCache(10);
     for (let i = 0; i < 25; i++) c.set(`k${i}`, bytes(String(i)));
