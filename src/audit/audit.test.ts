@@ -113,6 +113,19 @@ describe("the audit log", () => {
     a.db.close(true);
   });
 
+  test("a writer that only falls behind also closes admission at the bound, and keeps every event", () => {
+    const a = open();
+    a.log.maxBacklog = 3;
+    for (let i = 1; i <= 3; i++) a.log.append(event(i)); // queued; the window has not ended
+    expect(a.log).toMatchObject({ failing: false, backlog: 3, full: true });
+    a.log.append(event(4)); // a request admitted before the bound: its event is kept
+    expect(a.log).toMatchObject({ backlog: 4, dropped: 0 });
+    expect(a.log.flush()).toBe(true);
+    expect(a.log).toMatchObject({ backlog: 0, full: false, written: 4 });
+    expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: 4 });
+    a.db.close(true);
+  });
+
   test("a head whose time does not parse (a damaged file) does not stop the trail", () => {
     const a = open(written(2));
     a.db.run("DROP TRIGGER events_no_update");

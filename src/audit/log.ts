@@ -6,7 +6,11 @@ import { WriterThread, type WriterOptions } from "./writer-link.ts";
 
 export type { Pseudonymize } from "./chain-writer.ts";
 
-/** Past this many unwritten events new ones are counted, not kept (memory stays bounded). */
+/**
+ * Past this many unwritten events no new /api request is admitted (503 audit_unavailable),
+ * whether writes fail or the writer only falls behind: memory and what a crash can lose stay
+ * bounded. While writes fail, events past it are counted, not kept.
+ */
 const MAX_BACKLOG = 100_000;
 
 /**
@@ -24,9 +28,11 @@ const MAX_BATCH = 1024;
 /**
  * The audit trail's writer. `append` only queues: the events of a FLUSH_MS window are chained
  * and written in ONE transaction when it ends, so auditing adds no commit to a request's path.
- * What a crash (kill -9, power loss) can lose is bounded by that window: the events queued
- * since the last commit, at most FLUSH_MS of traffic (an answer may already have gone out for
- * them). A clean close writes everything queued, so no event of an answered request is lost then.
+ * What a crash (kill -9, power loss) can lose is the events not yet committed (an answer may
+ * already have gone out for them): normally the last FLUSH_MS window and the batch being
+ * written; if the writer falls behind (it runs at a lower priority, writer-thread.ts), more,
+ * up to maxBacklog, where admission stops (`full`). `backlog` says how many; /metrics shows
+ * it. A clean close writes everything queued, so no event of an answered request is lost then.
  *
  * seq and MAC are assigned at write time, in queue order, from the head read under the write
  * lock, so the chain in the file stays contiguous even with another writer (the CLI): a batch
@@ -57,7 +63,7 @@ export class AuditLog {
   }
 
   append(e: AuditInput): void {
-    if (this.full) {
+    if (this.failing && this.full) {
       // only while writes fail, and the server refuses /api requests then (unauditable)
       if (this.dropped++ === 0) console.error("privata: audit backlog full; events are being dropped");
       return;
@@ -79,9 +85,9 @@ export class AuditLog {
   /** How many unwritten events are held at most (a test lowers it). */
   maxBacklog = MAX_BACKLOG;
 
-  /** Writes are failing and the backlog is at its bound: nothing more can be audited. */
+  /** The backlog is at its bound: no more requests may be admitted until it drains. */
   get full(): boolean {
-    return this.failing && this.backlog >= this.maxBacklog;
+    return this.backlog >= this.maxBacklog;
   }
 
   /** the last write failed (disk full, locked file); events wait in memory and are retried */

@@ -60,9 +60,10 @@ export function appendEvent(log: AuditLog, c: Context<AppEnv>): void {
 }
 
 /**
- * Fail closed when it must: while audit.db cannot be written the events wait in memory (reads
- * and writes go on, /health says 503), but once the backlog is full every /api request is
- * refused before any work rather than done without a trace.
+ * Fail closed when it must: while audit.db cannot be written, or the writer falls behind, the
+ * events wait in memory (reads and writes go on; /health says 503 while writes fail), but once
+ * the backlog is at its bound every /api request is refused before any work rather than done
+ * without a trace, or with more of the trail at risk in a crash.
  */
 export function unauditable(log: AuditLog, c: Context<AppEnv>): ApiError | null {
   if (!log.full || !c.req.path.startsWith("/api/")) return null;
