@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
 import { appendFromCli, loadAuditKey, openAuditTrail } from "./open.ts";
 import { verifyChain } from "./chain.ts";
 import { Pseudonymizer } from "../crypto/pseudonym.ts";
@@ -46,7 +47,32 @@ async function until(cond: () => boolean, ms = 5000) {
   }
 }
 
+/** nice value of each of this process's threads, by thread id (Linux) */
+function niceByThread(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+  }
+  return out;
+}
+
 describe("the audit writer thread", () => {
+  test.skipIf(process.platform !== "linux")("runs 5 nice levels below the process, and the event loop's own priority is untouched", async () => {
+    const before = niceByThread();
+    const own = before.get(process.pid)!;
+    const { trail } = threaded();
+    trail.log.append(read(0, Bun.randomUUIDv7()));
+    await trail.log.settle(); // the thread has started and written: init (and its nice) is done
+    const after = niceByThread();
+    expect(after.get(process.pid)).toBe(own);
+    const lowered = [...after].filter(([tid, nice]) => !before.has(tid) && nice === Math.min(19, own + 5));
+    expect(lowered.length).toBeGreaterThanOrEqual(1);
+    for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid)).toBe(nice); // no thread that existed before changed
+    await trail.log.close();
+    trail.store.db.close();
+  });
+
   test("writes in order, as one chain, with the pseudonyms of the ids; settle() waits for it", async () => {
     const { dir, keyFile, trail } = threaded();
     const ids = Array.from({ length: 300 }, () => Bun.randomUUIDv7());

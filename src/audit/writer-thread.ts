@@ -13,14 +13,16 @@ import { BatchDecoder, type FromWriter, type ToWriter } from "./writer-messages.
 declare const self: Worker;
 
 /**
- * The thread's nice value (Linux applies it to this thread only). Writing the trail is
- * background work: at equal priority the thread preempted the event loop and oha on the two
- * cores. At 5 it yields to them and still gets about a quarter of a contended core, several
- * times what it needs at the bench's peak (~4 µs an event), so it does not fall behind:
- * privata_audit_backlog_events shows it. Closed-loop mixed run, 3 alternating rounds: +4 to
- * +13 % req/s against 0.
+ * The thread's nice value, added to the process's own. Writing the trail is background work:
+ * at equal priority the thread preempted the event loop and oha on the two cores. At +5 it
+ * yields to them and still gets about a quarter of a contended core, several times what it
+ * needs at the bench's peak (~4 µs an event), so it keeps up: privata_audit_backlog_events
+ * shows it, and admission stops at the backlog bound if it ever did not (log.ts). Closed-loop
+ * mixed run, 4 alternating rounds: +2 to +11 % req/s against 0. Only on Linux, where
+ * setpriority applies to the calling thread (elsewhere it would lower the whole process);
+ * a thread started from this one inherits it (JSC may start a JIT helper from here).
  */
-const WRITER_NICE = 5; // added to the process's own
+const WRITER_NICE = 5;
 
 /** A lock held elsewhere (the checkpoint thread's TRUNCATE, the CLI) is waited out here: no event loop to stall. */
 const BUSY_WAIT_MS = 1000;
@@ -65,7 +67,7 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
   const m = event.data;
   if (m.type === "init") {
     try {
-      setPriority(0, Math.min(19, getPriority(0) + WRITER_NICE)); // relative: a server started with nice stays below it
+      if (process.platform === "linux") setPriority(0, Math.min(19, getPriority(0) + WRITER_NICE));
     } catch {
       // not permitted (a sandbox): the trail is written the same, only scheduled as before
     }
