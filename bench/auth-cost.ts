@@ -46,11 +46,21 @@ const head = sh(["git", "rev-parse", "--short", "HEAD"]);
 console.error(`building dist/privata (${head}) and the baseline (${rev})`);
 sh([process.execPath, "run", "build"]);
 const baseTree = join(tmp, "base");
-sh(["git", "worktree", "add", "--detach", baseTree, rev]);
 const picks = (a.pick ?? []).map((p) => sh(["git", "rev-parse", "--short", p]));
-for (const p of picks) sh(["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "cherry-pick", p], baseTree);
-symlinkSync(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
-sh([process.execPath, "run", "build"], baseTree);
+/** The worktree and temp dir go whatever happens, a failed cherry-pick or build included. */
+function cleanup(): void {
+  Bun.spawnSync(["git", "worktree", "remove", "--force", baseTree], { cwd: ROOT });
+  rmSync(tmp, { recursive: true, force: true });
+}
+try {
+  sh(["git", "worktree", "add", "--detach", baseTree, rev]);
+  for (const p of picks) sh(["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "cherry-pick", p], baseTree);
+  symlinkSync(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
+  sh([process.execPath, "run", "build"], baseTree);
+} catch (err) {
+  cleanup();
+  throw err;
+}
 const BINS = { base: join(baseTree, "dist", "privata"), audit: join(ROOT, "dist", "privata"), auth: join(ROOT, "dist", "privata") };
 type Variant = keyof typeof BINS;
 
@@ -88,8 +98,7 @@ try {
     }
   }
 } finally {
-  Bun.spawnSync(["git", "worktree", "remove", "--force", baseTree], { cwd: ROOT });
-  rmSync(tmp, { recursive: true, force: true });
+  cleanup();
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
