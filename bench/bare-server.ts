@@ -3,6 +3,7 @@
 const server = Bun.serve({
   hostname: "127.0.0.1",
   port: Number(process.argv[2] ?? 0),
+  development: false, // as the server runs (src/server.ts)
   fetch() {
     return new Response("ok");
   },

@@ -36,6 +36,9 @@ export function startServer(config: Config): Running {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
+      // Bun's default is development mode (NODE_ENV is unset, and "development" in a compiled
+      // binary), which answers an error that escapes the app with a page showing its stack.
+      development: false,
       fetch: (req) => fetch(absolute(req, origin)),
       // No transport cap below the app's: Bun's own 413 has no JSON body. The app's bodyLimit
       // refuses an over-cap Content-Length before reading and stops a chunked body at the cap.
