@@ -1,6 +1,8 @@
 // GET /metrics: valid text format 0.0.4, exact counts per route pattern and status class,
 // histograms that add up, gauges that agree with /stats, and never a value or id of a record.
 import { describe, test, expect, afterAll } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
 import { HttpMetrics } from "../src/metrics/http.ts";
 import { distinctBody, makeApp, removeDir, type TestApp } from "./helpers.ts";
 
@@ -157,6 +159,17 @@ describe("GET /metrics", () => {
     expect(inFile).toBeGreaterThan(0);
     expect(value(audited.samples, "privata_audit_backlog_events")).toBe(0);
     expect(value(audited.samples, "privata_audit_written_total")).toBe(inFile);
+    // events appended and not yet written show as backlog: another connection holds audit.db's
+    // write lock, so they stay queued however long the scrape takes
+    const holder = new Database(join(t.dataDir, "audit.db"));
+    holder.run("BEGIN IMMEDIATE");
+    for (let i = 0; i < 3; i++) t.audit.log.append({ time: Date.now(), principal: "test", role: "admin", action: "read", collection: null, pseudonym: null, fields: [], outcome: "ok", requestId: null });
+    t.audit.log.flush();
+    expect(value((await scrape(t)).samples, "privata_audit_backlog_events")).toBe(3);
+    holder.run("ROLLBACK");
+    holder.close();
+    await t.audit.log.settle();
+    expect(t.audit.log.backlog).toBe(0);
     expect(value(samples, "process_resident_memory_bytes")).toBeGreaterThan(1 << 20);
     expect(value(samples, "privata_uptime_seconds")).toBeGreaterThanOrEqual(0);
   });
