@@ -4,17 +4,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { makeApp, removeDir } from "./helpers.ts";
+import { makeApp, removeDir, until } from "./helpers.ts";
 import { SECURITY_HEADERS } from "../src/response-headers.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await Bun.sleep(20);
-  return cond();
-}
 
 for (const thread of [false, true]) {
 test(`a failing audit.db: requests go on while the backlog has room, then 503 audit_unavailable; recovery keeps every event (${thread ? "writer thread, as the server" : "written on the event loop"})`, async () => {

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { WORKER, FREE } from "../src/db/checkpointer.ts";
-import { distinctBody, filesContaining, makeApp, removeDir, userBody, type TestApp } from "./helpers.ts";
+import { distinctBody, filesContaining, makeApp, removeDir, until, userBody, type TestApp } from "./helpers.ts";
 
 const apps: TestApp[] = [];
 afterAll(() => apps.forEach((t) => removeDir(t.dataDir)));
@@ -17,11 +17,6 @@ function fresh(): TestApp {
 }
 const walSize = (t: TestApp, f: string) => statSync(join(t.dataDir, `${f}-wal`), { throwIfNoEntry: false })?.size ?? 0;
 const create = async (t: TestApp) => ((await (await t.req("POST", "/api/users", userBody())).json()) as { id: string }).id;
-
-async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(20)) if (cond()) return true;
-  return cond();
-}
 
 describe("the checkpoint thread", () => {
   test("empties both WAL files while the event loop never checkpoints", async () => {

@@ -69,6 +69,12 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
   return { app, stores, audit, cache, dataDir, keyFile, req, close };
 }
 
+/** Polls `cond` every 20 ms until it holds or `ms` have passed; says whether it held. */
+export async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(20)) if (cond()) return true;
+  return cond();
+}
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -10,7 +10,7 @@ import { verifyChain } from "./chain.ts";
 import { Pseudonymizer } from "../crypto/pseudonym.ts";
 import { AUDIT_FILE, auditRows } from "../db/audit.ts";
 import type { AuditInput } from "./types.ts";
-import { removeDir, tempDir } from "../../test/helpers.ts";
+import { removeDir, tempDir, until } from "../../test/helpers.ts";
 
 const LINK = new Uint8Array(32).fill(3);
 const dirs: string[] = [];
@@ -36,14 +36,6 @@ function rowsOf(dir: string) {
     return [...auditRows(db)];
   } finally {
     db.close();
-  }
-}
-
-async function until(cond: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(5);
   }
 }
 
@@ -104,14 +96,14 @@ describe("the audit writer thread", () => {
     other.run("BEGIN IMMEDIATE"); // another process holds the write lock
     for (let i = 1; i <= 5; i++) trail.log.append(read(i, Bun.randomUUIDv7()));
     trail.log.flush();
-    await until(() => trail.log.failing); // after the thread's busy wait (1 s)
+    expect(await until(() => trail.log.failing)).toBe(true); // after the thread's busy wait (1 s)
     expect(trail.log.backlog).toBe(5);
     expect(trail.log.full).toBe(true);
     trail.log.append(read(6, Bun.randomUUIDv7())); // refused while full: counted, never kept
     expect(trail.log.dropped).toBe(1);
     other.run("ROLLBACK");
     other.close();
-    await until(() => !trail.log.failing && trail.log.backlog === 0); // retried every second
+    expect(await until(() => !trail.log.failing && trail.log.backlog === 0)).toBe(true); // retried every second
     expect(trail.log.written).toBe(6);
     await trail.log.close();
     trail.store.db.close();
