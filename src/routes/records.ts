@@ -10,7 +10,7 @@ import type { AppEnv } from "../auth/env.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
-import { joinJsonArray } from "./json-array.ts";
+import { joinJsonArray } from "../cache/json-array.ts";
 import { preparedHeaders, respond } from "../response-headers.ts";
 import { DEFAULT_PAGE, onInvalid, viewKits, type ViewKit } from "./record-views.ts";
 import { nextLink } from "./next-link.ts";

@@ -1,0 +1,121 @@
+import { describe, expect, test } from "bun:test";
+import { PageCache, type PageParts } from "./page-cache.ts";
+import { joinJsonArray } from "./json-array.ts";
+
+const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** a page of records {id, v} after `cursor`, ending at its last id or, when `last`, the end */
+function page(ids: string[], last = false, v = 0): PageParts {
+  return { ids: [...ids], parts: ids.map((id) => enc({ id, v })), next: last ? null : (ids.at(-1) ?? null) };
+}
+
+function put(pc: PageCache, key: string, cursor: string | null, p: PageParts) {
+  pc.set(key, cursor, p, joinJsonArray(p.parts));
+}
+
+const never = () => {
+  throw new Error("a fresh page re-reads nothing");
+};
+
+describe("PageCache", () => {
+  test("a stored page is served as stored, with its next cursor; an unknown key is a counted miss", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "k", "a0", page(["a1", "a2"]));
+    const hit = pc.get("k", never)!;
+    expect(JSON.parse(text(hit.bytes))).toEqual([{ id: "a1", v: 0 }, { id: "a2", v: 0 }]);
+    expect(hit.next).toBe("a2");
+    expect(pc.get("other", never)).toBeUndefined();
+    expect([pc.hits, pc.misses]).toEqual([1, 1]);
+  });
+
+  test("changed(id) re-reads only that record, only in the pages whose range holds it", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p1", null, page(["a1", "a2"]));
+    put(pc, "p2", "a2", page(["a3", "a4"]));
+    pc.changed("a3");
+    const reads: string[] = [];
+    const reread = (id: string) => (reads.push(id), enc({ id, v: 1 }));
+    expect(JSON.parse(text(pc.get("p1", reread)!.bytes))).toEqual([{ id: "a1", v: 0 }, { id: "a2", v: 0 }]);
+    expect(JSON.parse(text(pc.get("p2", reread)!.bytes))).toEqual([{ id: "a3", v: 1 }, { id: "a4", v: 0 }]);
+    expect(reads).toEqual(["a3"]);
+    // patched once: the next get re-reads nothing
+    expect(pc.get("p2", never)).toBeDefined();
+  });
+
+  test("a changed record that can no longer be read drops the page: a miss, not a stale answer", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p", null, page(["a1", "a2"]));
+    pc.changed("a2");
+    expect(pc.get("p", () => undefined)).toBeUndefined();
+    expect(pc.size).toBe(0);
+    expect(pc.bytes).toBe(0);
+  });
+
+  test("a change inside a page's range to an id it does not hold (a restricted record) drops it", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p", null, page(["a1", "a3"]));
+    pc.changed("a2");
+    expect(pc.get("p", (id) => enc({ id }))).toBeUndefined();
+  });
+
+  test("added(id) drops the pages it falls in, the last page for any id after its cursor", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "full", null, page(["a1", "a2"]));
+    put(pc, "last", "a2", page(["a3"], true));
+    pc.added("a9");
+    expect(pc.get("full", never)).toBeDefined();
+    expect(pc.get("last", never)).toBeUndefined();
+    pc.added("a15"); // between a1 and a2 in string order
+    expect(pc.get("full", never)).toBeUndefined();
+  });
+
+  test("removed() drops every page", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p1", null, page(["a1"]));
+    put(pc, "p2", "a1", page(["a2"], true));
+    pc.removed();
+    expect([pc.size, pc.bytes]).toEqual([0, 0]);
+    expect(pc.get("p1", never)).toBeUndefined();
+  });
+
+  test("a page updated again and again without being read is dropped, not given a growing list", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p", null, page(["a1", "a2"]));
+    for (let i = 0; i < 3; i++) pc.changed("a1");
+    expect(pc.size).toBe(0);
+  });
+
+  test("bounded by pages and by bytes (twice the joined size: the parts are held too), oldest first", () => {
+    const one = joinJsonArray(page(["a1"]).parts).byteLength;
+    const byCount = new PageCache(2, 1 << 20);
+    for (const k of ["x", "y", "z"]) put(byCount, k, k, page([`${k}1`]));
+    expect(byCount.get("x", never)).toBeUndefined();
+    expect(byCount.get("z", never)).toBeDefined();
+    const byBytes = new PageCache(100, 2 * one * 2);
+    for (const k of ["x", "y", "z"]) put(byBytes, k, k, page([`${k}1`]));
+    expect(byBytes.size).toBe(2);
+    expect(byBytes.bytes).toBeLessThanOrEqual(byBytes.maxBytes);
+    expect(byBytes.get("x", never)).toBeUndefined();
+    // an evicted page is out of the range index too: a later write does not find it
+    byBytes.added("x2");
+    expect(byBytes.size).toBe(2);
+  });
+
+  test("a cache of capacity 0 keeps nothing", () => {
+    const pc = new PageCache(0, 1 << 20);
+    put(pc, "p", null, page(["a1"]));
+    expect(pc.size).toBe(0);
+  });
+
+  test("setting a key again replaces its page and its range", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p", null, page(["a1", "a2"]));
+    put(pc, "p", "a3", page(["a4", "a5"], false, 2));
+    expect(pc.size).toBe(1);
+    pc.added("a2"); // in the old range only
+    expect(JSON.parse(text(pc.get("p", never)!.bytes))).toEqual([{ id: "a4", v: 2 }, { id: "a5", v: 2 }]);
+    pc.added("a45"); // in the new one
+    expect(pc.get("p", never)).toBeUndefined();
+  });
+});

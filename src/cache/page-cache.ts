@@ -1,0 +1,145 @@
+import { joinJsonArray } from "./json-array.ts";
+import { RangeIndex, TOP } from "./range-index.ts";
+
+/** A page as the list route built it: its records' encodings in id order, and the next cursor. */
+export interface PageParts {
+  ids: string[];
+  parts: Uint8Array[];
+  next: string | null;
+}
+
+type Entry = PageParts & {
+  key: string;
+  lo: string;
+  hi: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  /** ids whose record changed since the page was built: re-read before it is served again */
+  stale: string[] | null;
+  size: number;
+};
+
+/**
+ * Whole list pages (unfiltered ones: the pages everyone walks), so a cached page is one Map
+ * lookup instead of a keyset query and 50 record lookups. A page depends on exactly the ids
+ * in (cursor, last id], or (cursor, ∞) when it is the last page, so a write tells the cache
+ * which record changed and only the pages holding that id are touched:
+ * - `changed(id)` (an update): those pages re-read that one record before they are served
+ *   again; the rest of the page is still what the stores hold.
+ * - `added(id)` (a create, a lifted restriction): those pages are dropped; the new record
+ *   moves every later record of the page along.
+ * - `removed()` (a delete, an erasure, a restriction): every page is dropped. Rare, and a
+ *   removal can also end the page before, whose next link then points at nothing; and an
+ *   erasure must leave no copy of the values anywhere in the cache.
+ * Like the record cache, callers invalidate after the write committed and before answering.
+ *
+ * A page holds its parts (the record encodings, shared with the record cache, never copied)
+ * and their join, so it is counted twice its joined size against maxBytes.
+ */
+export class PageCache {
+  private readonly map = new Map<string, Entry>();
+  private readonly ranges = new RangeIndex<Entry>();
+  private bytesUsed = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number,
+  ) {}
+
+  /** One key per view namespace, cursor and page size. */
+  static key(ns: string, cursor: string | null, limit: number): string {
+    return `${ns}\n${cursor ?? ""}\n${limit}`;
+  }
+
+  /**
+   * The cached page, its stale records re-read through `reread` (the record's current
+   * encoding in this page's view, or undefined if it cannot be in the page any more: then the
+   * page is dropped and this is a miss).
+   */
+  get(key: string, reread: (id: string) => Uint8Array | undefined): { bytes: Uint8Array<ArrayBuffer>; next: string | null } | undefined {
+    const e = this.map.get(key);
+    if (e !== undefined && (e.stale === null || this.patch(e, reread))) {
+      this.hits++;
+      return e;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  /** Store a page built from the stores after `cursor`; its bytes are the join of its parts. */
+  set(key: string, cursor: string | null, page: PageParts, bytes: Uint8Array<ArrayBuffer>): void {
+    const old = this.map.get(key);
+    if (old) this.drop(old);
+    const size = 2 * bytes.byteLength;
+    if (this.capacity === 0 || size > this.maxBytes) return;
+    while (this.map.size >= this.capacity || this.bytesUsed + size > this.maxBytes) {
+      const oldest = this.map.values().next().value;
+      if (oldest === undefined) break;
+      this.drop(oldest);
+    }
+    const hi = page.next ?? TOP;
+    const e: Entry = { ...page, key, lo: cursor ?? "", hi, bytes, stale: null, size };
+    this.map.set(key, e);
+    this.ranges.add(e);
+    this.bytesUsed += size;
+  }
+
+  /** A record's values changed (an update): the pages holding it re-read it. */
+  changed(id: string): void {
+    for (const e of this.ranges.holding(id)) {
+      // a page written to often and not read keeps no growing list: it is dropped
+      if (e.stale !== null && e.stale.length >= e.ids.length) this.drop(e);
+      else (e.stale ??= []).push(id);
+    }
+  }
+
+  /** A record entered the lists (a create, a lifted restriction): pages it falls in are dropped. */
+  added(id: string): void {
+    for (const e of this.ranges.holding(id)) this.drop(e);
+  }
+
+  /** A record left the lists (a delete, an erasure, a restriction): every page is dropped. */
+  removed(): void {
+    this.clear();
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.ranges.clear();
+    this.bytesUsed = 0;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get bytes(): number {
+    return this.bytesUsed;
+  }
+
+  private patch(e: Entry, reread: (id: string) => Uint8Array | undefined): boolean {
+    for (const id of e.stale!) {
+      const at = e.ids.indexOf(id);
+      const fresh = at < 0 ? undefined : reread(id);
+      if (fresh === undefined) {
+        this.drop(e);
+        return false;
+      }
+      e.parts[at] = fresh;
+    }
+    e.stale = null;
+    const bytes = joinJsonArray(e.parts);
+    this.bytesUsed += 2 * bytes.byteLength - e.size;
+    e.size = 2 * bytes.byteLength;
+    e.bytes = bytes;
+    return true;
+  }
+
+  private drop(e: Entry): void {
+    if (this.map.get(e.key) !== e) return;
+    this.map.delete(e.key);
+    this.ranges.remove(e);
+    this.bytesUsed -= e.size;
+  }
+}
