@@ -1,3 +1,5 @@
+import { PageCache } from "./page-cache.ts";
+
 /**
  * `ns` is the collection a record belongs to. Keys are bare ids, not "<collection>/<id>": a
  * built key is a new rope string that a lookup must flatten, which measured ~2x the cost of
@@ -24,6 +26,11 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
  */
 const SECOND_CHANCES = 16;
 
+/** Whole list pages kept beside the records (see page-cache.ts): up to this many, … */
+const PAGE_CAPACITY = 4096;
+/** … in at most this share of the cache's byte bound. */
+const PAGE_BYTES_SHARE = 0.5;
+
 export class LruCache {
   private readonly map = new Map<string, Entry>();
   private bytesUsed = 0;
@@ -32,12 +39,16 @@ export class LruCache {
   /** lookups made to build list pages, counted apart so `hitRate` stays the rate of reads */
   pageHits = 0;
   pageMisses = 0;
+  /** unfiltered list pages, invalidated by the ids they cover; cleared with the cache */
+  readonly pages: PageCache;
 
   /** Bounded twice: by entries and by bytes (records vary from ~300 B to tens of KiB). */
   constructor(
     readonly capacity: number,
     readonly maxBytes = Number.MAX_SAFE_INTEGER,
-  ) {}
+  ) {
+    this.pages = new PageCache(capacity === 0 ? 0 : PAGE_CAPACITY, Math.floor(maxBytes * PAGE_BYTES_SHARE));
+  }
 
   get bytes(): number {
     return this.bytesUsed;
@@ -106,6 +117,7 @@ export class LruCache {
   clear(): void {
     this.map.clear();
     this.bytesUsed = 0;
+    this.pages.clear();
   }
 
   resetCounters(): void {
@@ -113,6 +125,8 @@ export class LruCache {
     this.misses = 0;
     this.pageHits = 0;
     this.pageMisses = 0;
+    this.pages.hits = 0;
+    this.pages.misses = 0;
   }
 
   stats() {
@@ -127,6 +141,7 @@ export class LruCache {
       capacity: this.capacity,
       bytes: this.bytesUsed,
       maxBytes: this.maxBytes,
+      pages: { hits: this.pages.hits, misses: this.pages.misses, size: this.pages.size, bytes: this.pages.bytes },
     };
   }
 }

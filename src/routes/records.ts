@@ -6,6 +6,7 @@ import type { ApiRecord, Fields } from "../models/schema.ts";
 import type { Page, RecordStore } from "../db/records.ts";
 import type { WriteContext } from "../db/group-commit.ts";
 import type { LruCache } from "../cache/lru.ts";
+import { PageCache, type PageParts } from "../cache/page-cache.ts";
 import type { AppEnv } from "../auth/env.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -86,20 +87,27 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
   }
 
   /** A page's records from the cache; only the misses are read from the stores. */
-  function pageBody(k: ViewKit, { ids, record }: Page): Uint8Array<ArrayBuffer> {
+  function pageParts(k: ViewKit, { ids, record, next }: Page): PageParts {
     // Holding the cached arrays until the join is safe: the cache never writes into an array
     // it handed out, it only drops its reference (see lru.ts). Lists never hold restricted records.
-    const parts: Uint8Array[] = [];
+    const parts: PageParts = { ids: [], parts: [], next };
     for (const id of ids) {
-      const hit = cache.lookupForPage(id, k.ns);
-      if (hit) {
-        parts.push(hit);
-        continue;
-      }
-      const rec = record(id);
-      if (rec) parts.push(encode(k, rec, false));
+      const bytes = cache.lookupForPage(id, k.ns) ?? encodeFound(k, record(id));
+      if (bytes === undefined) continue; // gone since the ids were read
+      parts.ids.push(id);
+      parts.parts.push(bytes);
     }
-    return joinJsonArray(parts);
+    return parts;
+  }
+
+  const encodeFound = (k: ViewKit, rec: ApiRecord | null | undefined) => (rec ? encode(k, rec, false) : undefined);
+
+  /** A record's bytes for a cached page that holds it, or undefined if it left the lists. */
+  function reread(k: ViewKit, id: string): Uint8Array | undefined {
+    const hit = cache.lookupForPage(id, k.ns);
+    if (hit) return hit;
+    const found = records.read(id);
+    return found && !found.restricted ? encode(k, found.record, false) : undefined;
   }
 
   const app = new Hono<AppEnv>();
@@ -108,7 +116,13 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     const k = kitOf(c);
     const input = valid<Fields>(c, "json");
     noteFields(c, Object.keys(input));
-    const rec = await deps.write((ctx) => records.create(input, ctx));
+    // A failed create may still have committed (we cannot tell which id): drop every page.
+    const rec = await deps.write((ctx) => records.create(input, ctx)).catch((err: unknown) => {
+      cache.pages.removed();
+      throw err;
+    });
+    // after the commit, before the answer: pages the new id falls in are dropped
+    cache.pages.added(rec.id);
     c.get("audit")!.id = rec.id;
     // Not cached (write-around): a burst of creates, or a bulk import, would push the records
     // being read out of the cache, and holding them measured ~3x the peak RSS under creates.
@@ -119,8 +133,20 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     const k = kitOf(c);
     const { limit, cursor, ...filter } = valid<Record<string, string | number | undefined>>(c, "query");
     noteFields(c, k.fields);
-    const page = records.listIds(filter as Record<string, string>, (cursor as string | undefined)?.toLowerCase() ?? null, (limit as number | undefined) ?? DEFAULT_PAGE);
-    return respond(c, pageBody(k, page), 200, JSON_PREPARED, page.next ? { Link: nextLink(c.req.url, page.next) } : undefined);
+    const after = (cursor as string | undefined)?.toLowerCase() ?? null;
+    const take = (limit as number | undefined) ?? DEFAULT_PAGE;
+    const link = (next: string | null) => (next ? { Link: nextLink(c.req.url, next) } : undefined);
+    // Only unfiltered pages are kept whole: they are what clients walk, and their ids are all
+    // a write needs to find them (see page-cache.ts). Keyed by view, like every cached byte.
+    const key = Object.keys(filter).length === 0 ? PageCache.key(k.ns, after, take) : null;
+    if (key !== null) {
+      const hit = cache.pages.get(key, (id) => reread(k, id));
+      if (hit) return respond(c, hit.bytes, 200, HIT, link(hit.next));
+    }
+    const page = pageParts(k, records.listIds(filter as Record<string, string>, after, take));
+    const bytes = joinJsonArray(page.parts);
+    if (key !== null) cache.pages.set(key, after, page, bytes);
+    return respond(c, bytes, 200, key === null ? JSON_PREPARED : MISS, link(page.next));
   });
 
   app.get("/:id", audited("read", model.name, readers), (c) => {
@@ -151,10 +177,14 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
       const admin = isAdmin(c);
       const done = await deps.write((ctx) => records.update(id, patch, ctx, admin)).catch((err: unknown) => {
         cache.delete(id);
+        cache.pages.changed(id);
         throw err;
       });
       if (!done) throw notFound();
-      return respond(c, encode(k, done.record, done.restricted), 200, JSON_PREPARED);
+      const bytes = encode(k, done.record, done.restricted);
+      // after the record cache holds the new bytes: pages holding the id re-read it from there
+      cache.pages.changed(id);
+      return respond(c, bytes, 200, JSON_PREPARED);
     });
   }
 
@@ -164,7 +194,16 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     const id = recordId(c);
     const deidentify = valid<{ gdprCompliant?: string }>(c, "query").gdprCompliant === "true";
     cache.delete(id);
-    if (!records.delete(id, deidentify, isAdmin(c))) throw notFound();
+    let deleted: boolean;
+    try {
+      deleted = records.delete(id, deidentify, isAdmin(c));
+    } catch (err) {
+      // it may have removed part of the record: no page may keep a copy of what it removed
+      cache.pages.removed();
+      throw err;
+    }
+    if (!deleted) throw notFound();
+    cache.pages.removed();
     // Erasure is only done when the values are out of the WAL too: never a 204 before that.
     if (!deps.purgeWal()) {
       throw new ApiError(503, "erasure_incomplete", "the record is deleted but another process is reading the store, so its values are not yet purged from the WAL; the server retries on its checkpoint timer");
