@@ -35,6 +35,11 @@ export function renderTables(s: Summary): string {
       out.push("");
       out.push(`Records of list pages served from the cache (cache.pageHits / pageMisses): ${fmtPct(l.cache.pageHits / (l.cache.pageHits + l.cache.pageMisses))} (${fmtNum(l.cache.pageHits)} / ${fmtNum(l.cache.pageHits + l.cache.pageMisses)})`);
     }
+    const { listHits: lh, listMisses: lm } = l.cache;
+    if (lh != null && lm != null && lh + lm > 0) {
+      out.push("");
+      out.push(`Whole list pages served from the page cache (cache.pages.hits / misses): ${fmtPct(lh / (lh + lm))} (${fmtNum(lh)} / ${fmtNum(lh + lm)})`);
+    }
     out.push("");
   }
   const c = s.closedMixed;

@@ -219,6 +219,8 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
         ...hr,
         pageHits: after.pageHits !== null && before.pageHits !== null ? after.pageHits - before.pageHits : null,
         pageMisses: after.pageMisses !== null && before.pageMisses !== null ? after.pageMisses - before.pageMisses : null,
+        listHits: after.listHits !== null && before.listHits !== null ? after.listHits - before.listHits : null,
+        listMisses: after.listMisses !== null && before.listMisses !== null ? after.listMisses - before.listMisses : null,
       },
     };
     levels.push(level);

@@ -135,6 +135,9 @@ export interface CacheCounters {
   misses: number;
   pageHits: number | null;
   pageMisses: number | null;
+  /** whole list pages answered from the page cache, and built */
+  listHits: number | null;
+  listMisses: number | null;
   size: number | null;
   identity: number | null;
   clinical: number | null;
@@ -144,7 +147,7 @@ export interface CacheCounters {
 export async function getStats(base: string): Promise<CacheCounters> {
   const res = await fetch(`${base}/stats`);
   if (res.status !== 200) throw new Error(`GET /stats answered ${res.status}`);
-  const j = (await res.json()) as { cache?: Record<string, unknown>; database?: Record<string, unknown> };
+  const j = (await res.json()) as { cache?: Record<string, unknown> & { pages?: Record<string, unknown> }; database?: Record<string, unknown> };
   const n = (v: unknown) => (typeof v === "number" ? v : null);
   const hits = n(j.cache?.hits);
   const misses = n(j.cache?.misses);
@@ -154,6 +157,8 @@ export async function getStats(base: string): Promise<CacheCounters> {
     misses,
     pageHits: n(j.cache?.pageHits),
     pageMisses: n(j.cache?.pageMisses),
+    listHits: n(j.cache?.pages?.hits),
+    listMisses: n(j.cache?.pages?.misses),
     size: n(j.cache?.size),
     identity: n(j.database?.identity),
     clinical: n(j.database?.clinical),

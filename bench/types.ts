@@ -30,6 +30,9 @@ export interface CacheDelta {
   rate: number | null;
   pageHits: number | null;
   pageMisses: number | null;
+  /** whole list pages from the page cache / built (absent in reports before it existed) */
+  listHits?: number | null;
+  listMisses?: number | null;
 }
 
 export interface LevelResult {

@@ -136,6 +136,19 @@ describe("GET /metrics", () => {
     }
   });
 
+  test("page cache counters and gauge agree with /stats, and move with list pages", async () => {
+    const before = (await scrape(t)).samples;
+    for (let i = 0; i < 3; i++) expect((await t.req("GET", "/api/users?limit=2")).status).toBe(200);
+    const stats = (await (await t.req("GET", "/stats")).json()) as { cache: { pages: Record<string, number> } };
+    const { samples } = await scrape(t);
+    expect(value(samples, "privata_page_cache_hits_total")).toBe(stats.cache.pages.hits!);
+    expect(value(samples, "privata_page_cache_misses_total")).toBe(stats.cache.pages.misses!);
+    expect(value(samples, "privata_page_cache_pages")).toBe(stats.cache.pages.size!);
+    // the first of the three was built (unless an earlier test cached it), the others hit
+    expect(value(samples, "privata_page_cache_hits_total") - value(before, "privata_page_cache_hits_total")).toBeGreaterThanOrEqual(2);
+    expect(value(samples, "privata_page_cache_pages")).toBeGreaterThanOrEqual(1);
+  });
+
   test("cache and record gauges agree with /stats; WAL and process gauges are sane", async () => {
     await t.req("DELETE", `/api/users/${ids[2]}?gdprCompliant=true`);
     const stats = (await (await t.req("GET", "/stats")).json()) as { cache: Record<string, number>; database: Record<string, number> };
