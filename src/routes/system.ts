@@ -51,9 +51,14 @@ export function systemRoutes(deps: SystemDeps): Hono {
   app.post("/reset", (c) => {
     // Without --allow-reset the route does not exist for clients: 404, not 403.
     if (!deps.allowReset) throw notFound();
-    const purged = stores.reset();
-    cache.clear();
-    cache.resetCounters();
+    let purged: boolean;
+    try {
+      purged = stores.reset();
+    } finally {
+      // even when it failed part way: nothing cached may outlive what it emptied
+      cache.clear();
+      cache.resetCounters();
+    }
     // like an erasure: not done until the emptied values are out of the WAL too
     if (!purged) throw new ApiError(503, "erasure_incomplete", "emptied, but another process holds the WAL open; the values are purged on the next checkpoint");
     return c.json({ status: "reset" });
