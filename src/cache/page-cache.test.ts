@@ -102,6 +102,31 @@ describe("PageCache", () => {
     expect(byBytes.size).toBe(2);
   });
 
+  test("eviction passes over pages served since it last passed them (a walk does not push out hot pages)", () => {
+    const pc = new PageCache(3, 1 << 20);
+    for (const k of ["hot", "b", "c"]) put(pc, k, k, page([`${k}1`]));
+    expect(pc.get("hot", never)).toBeDefined();
+    put(pc, "d", "d", page(["d1"])); // evicts b, the oldest not served
+    expect([pc.get("b", never), pc.get("hot", never)].map((x) => x !== undefined)).toEqual([false, true]);
+    put(pc, "e", "e", page(["e1"])); // hot was served again: c goes
+    expect(pc.get("c", never)).toBeUndefined();
+    expect(pc.get("hot", never)).toBeDefined();
+    pc.added("b1"); // an evicted page left the range index too
+    expect(pc.size).toBe(3);
+  });
+
+  test("a patched hit is counted as such; a page that grows past the byte bound is dropped", () => {
+    const one = joinJsonArray(page(["a1"]).parts).byteLength;
+    const pc = new PageCache(10, 2 * one + 8);
+    put(pc, "p", null, page(["a1"]));
+    pc.changed("a1");
+    expect(pc.get("p", (id) => enc({ id, v: 1 }))).toBeDefined();
+    expect([pc.hits, pc.patched]).toEqual([1, 1]);
+    pc.changed("a1");
+    expect(pc.get("p", (id) => enc({ id, v: "a much longer value than before" }))).toBeUndefined();
+    expect([pc.size, pc.bytes, pc.patched, pc.misses]).toEqual([0, 0, 1, 1]);
+  });
+
   test("a cache of capacity 0 keeps nothing", () => {
     const pc = new PageCache(0, 1 << 20);
     put(pc, "p", null, page(["a1"]));

@@ -16,7 +16,12 @@ type Entry = PageParts & {
   /** ids whose record changed since the page was built: re-read before it is served again */
   stale: string[] | null;
   size: number;
+  /** served since eviction last passed it (a second chance, as in lru.ts) */
+  hit: boolean;
 };
+
+/** as in lru.ts: one eviction passes over at most this many pages served since it last passed */
+const SECOND_CHANCES = 16;
 
 /**
  * Whole list pages (unfiltered ones: the pages everyone walks), so a cached page is one Map
@@ -33,7 +38,9 @@ type Entry = PageParts & {
  * Like the record cache, callers invalidate after the write committed and before answering.
  *
  * A page holds its parts (the record encodings, shared with the record cache, never copied)
- * and their join, so it is counted twice its joined size against maxBytes.
+ * and their join, so it is counted twice its joined size against maxBytes. Eviction takes the
+ * oldest page not served since it last passed (CLOCK, like lru.ts), so a client walking every
+ * page once does not push out the pages everyone reads.
  */
 export class PageCache {
   private readonly map = new Map<string, Entry>();
@@ -41,6 +48,8 @@ export class PageCache {
   private bytesUsed = 0;
   hits = 0;
   misses = 0;
+  /** hits that first re-read updated records (counted in hits too) */
+  patched = 0;
 
   constructor(
     readonly capacity: number,
@@ -61,7 +70,8 @@ export class PageCache {
     const e = this.map.get(key);
     if (e !== undefined && (e.stale === null || this.patch(e, reread))) {
       this.hits++;
-      return e;
+      e.hit = true;
+      return { bytes: e.bytes, next: e.next };
     }
     this.misses++;
     return undefined;
@@ -73,13 +83,9 @@ export class PageCache {
     if (old) this.drop(old);
     const size = 2 * bytes.byteLength;
     if (this.capacity === 0 || size > this.maxBytes) return;
-    while (this.map.size >= this.capacity || this.bytesUsed + size > this.maxBytes) {
-      const oldest = this.map.values().next().value;
-      if (oldest === undefined) break;
-      this.drop(oldest);
-    }
+    while (this.map.size >= this.capacity || this.bytesUsed + size > this.maxBytes) if (!this.evictOne()) break;
     const hi = page.next ?? TOP;
-    const e: Entry = { ...page, key, lo: cursor ?? "", hi, bytes, stale: null, size };
+    const e: Entry = { ...page, key, lo: cursor ?? "", hi, bytes, stale: null, size, hit: false };
     this.map.set(key, e);
     this.ranges.add(e);
     this.bytesUsed += size;
@@ -133,7 +139,29 @@ export class PageCache {
     this.bytesUsed += 2 * bytes.byteLength - e.size;
     e.size = 2 * bytes.byteLength;
     e.bytes = bytes;
+    // grown past the bound: this page goes (the next request builds it under the bound)
+    if (this.bytesUsed > this.maxBytes) {
+      this.drop(e);
+      return false;
+    }
+    this.patched++;
     return true;
+  }
+
+  /** Drops the oldest page not served since eviction last passed it (after ≤ SECOND_CHANCES). */
+  private evictOne(): boolean {
+    let chances = SECOND_CHANCES;
+    for (const e of this.map.values()) {
+      if (e.hit && chances-- > 0) {
+        e.hit = false;
+        this.map.delete(e.key);
+        this.map.set(e.key, e);
+        continue;
+      }
+      this.drop(e);
+      return true;
+    }
+    return false;
   }
 
   private drop(e: Entry): void {
