@@ -68,7 +68,9 @@ export function startServer(config: Config): Running {
     void server.stop(true);
     throw err;
   }
-  const cache = new LruCache(config.cacheEntries, config.cacheBytes);
+  // --cache-bytes bounds the whole cache: a third for whole list pages, the rest for records
+  const pageBytes = Math.floor(config.cacheBytes / 3);
+  const cache = new LruCache(config.cacheEntries, config.cacheBytes - pageBytes, pageBytes);
   const auth = config.noAuth ? null : new Authenticator(stores.keys);
   // chaining and inserting events off the event loop (~3.5 µs each on it)
   audit.startThread(stores.linkKey);

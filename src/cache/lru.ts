@@ -26,10 +26,8 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
  */
 const SECOND_CHANCES = 16;
 
-/** Whole list pages kept beside the records (see page-cache.ts): up to this many, … */
+/** Whole list pages kept beside the records (see page-cache.ts): at most this many. */
 const PAGE_CAPACITY = 4096;
-/** … in at most this share of the cache's byte bound. */
-const PAGE_BYTES_SHARE = 0.5;
 
 export class LruCache {
   private readonly map = new Map<string, Entry>();
@@ -42,12 +40,16 @@ export class LruCache {
   /** unfiltered list pages, invalidated by the ids they cover; cleared with the cache */
   readonly pages: PageCache;
 
-  /** Bounded twice: by entries and by bytes (records vary from ~300 B to tens of KiB). */
+  /**
+   * Records are bounded twice: by entries and by bytes (they vary from ~300 B to tens of KiB).
+   * Whole pages get their own byte bound (server.ts splits --cache-bytes between the two).
+   */
   constructor(
     readonly capacity: number,
     readonly maxBytes = Number.MAX_SAFE_INTEGER,
+    pageBytes = maxBytes,
   ) {
-    this.pages = new PageCache(capacity === 0 ? 0 : PAGE_CAPACITY, Math.floor(maxBytes * PAGE_BYTES_SHARE));
+    this.pages = new PageCache(capacity === 0 ? 0 : PAGE_CAPACITY, pageBytes);
   }
 
   get bytes(): number {
@@ -127,6 +129,7 @@ export class LruCache {
     this.pageMisses = 0;
     this.pages.hits = 0;
     this.pages.misses = 0;
+    this.pages.patched = 0;
   }
 
   stats() {
@@ -141,7 +144,7 @@ export class LruCache {
       capacity: this.capacity,
       bytes: this.bytesUsed,
       maxBytes: this.maxBytes,
-      pages: { hits: this.pages.hits, misses: this.pages.misses, size: this.pages.size, bytes: this.pages.bytes },
+      pages: { hits: this.pages.hits, misses: this.pages.misses, patched: this.pages.patched, size: this.pages.size, bytes: this.pages.bytes, maxBytes: this.pages.maxBytes },
     };
   }
 }
