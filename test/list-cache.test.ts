@@ -171,6 +171,42 @@ describe("page cache", () => {
   // themselves. Writes aim mostly at records of recently listed pages and lists mostly repeat
   // recent pages, so writes do land in cached pages that are then served again. Run twice: with
   // a small byte bound too, so pages and records are also evicted along the way.
+  // The order that makes an update safe: its pages are told after the commit. A list built
+  // while the update waits for its batch holds the old record; it must not outlive the update.
+  test("a page built while an update waits for its commit is re-read once the update answers", async () => {
+    const t = fresh();
+    const r = ids(seed(t, 4));
+    const path = page(3);
+    await list(t, path);
+    // hold the update's batch until the list below has been answered
+    const commits = t.stores.commits;
+    const run = commits.run.bind(commits);
+    let queued!: () => void;
+    let release!: () => void;
+    const [isQueued, gate] = [new Promise<void>((ok) => (queued = ok)), new Promise<void>((ok) => (release = ok))];
+    commits.run = (job) => (queued(), gate.then(() => run(job)));
+    const pending = t.req("PUT", `/api/users/${r[1]}`, { lastName: "Later" });
+    await isQueued;
+    const during = await list(t, path);
+    expect(during.body[1]!.lastName).not.toBe("Later");
+    release();
+    expect((await pending).status).toBe(200);
+    const after = await list(t, path);
+    expect(after.body[1]!.lastName).toBe("Later");
+    expect(after.body).toEqual(truth(t, null, 3).body);
+  });
+
+  // /reset empties the stores: no cached page may answer for what they held
+  test("POST /reset drops every cached page", async () => {
+    const t = fresh({ allowReset: true });
+    seed(t, 3);
+    expect((await list(t, page(2))).body.length).toBe(2);
+    expect(await status(t, "POST", "/reset")).toBe(200);
+    expect(t.cache.stats().pages.size).toBe(0);
+    const got = await list(t, page(2));
+    expect([got.hit, got.body, got.link]).toEqual(["false", [], null]);
+  });
+
   for (const cacheBytes of [undefined, 12_000]) {
     test(`model: 400 random steps, every list equals the stores (cacheBytes ${cacheBytes ?? "default"})`, async () => {
       const t = fresh({ cacheBytes });

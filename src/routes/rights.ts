@@ -57,16 +57,19 @@ export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
       const id = recordId(c);
       // out of the cache first: from now on only an admin reads it, from the stores
       cache.delete(id);
+      // Cached pages follow the lists: a restricted record leaves them (every page is dropped,
+      // as for a delete), a lifted one comes back in the pages its id falls in. Also when the
+      // change threw part way; not for an id that does not exist.
+      const follow = () => (on ? cache.pages.removed() : cache.pages.added(id));
       let found: boolean;
       try {
         found = records.restrict(id, on);
-      } finally {
-        // Cached pages follow the lists: a restricted record leaves them (every page is
-        // dropped, as for a delete), a lifted one comes back in the pages its id falls in.
-        if (on) cache.pages.removed();
-        else cache.pages.added(id);
+      } catch (err) {
+        follow();
+        throw err;
       }
       if (!found) throw notFound();
+      follow();
       return c.json({ id, restricted: on }, 200, { "Cache-Control": "no-store" });
     });
   }
