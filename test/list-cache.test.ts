@@ -167,10 +167,6 @@ describe("page cache", () => {
     expect([got.hit, ids(got.body), got.body[0]!.lastName]).toEqual([null, r.slice(1, 4), "Filtered"]);
   });
 
-  // A seeded random mix of every write and many lists, each list checked against the stores
-  // themselves. Writes aim mostly at records of recently listed pages and lists mostly repeat
-  // recent pages, so writes do land in cached pages that are then served again. Run twice: with
-  // a small byte bound too, so pages and records are also evicted along the way.
   // The order that makes an update safe: its pages are told after the commit. A list built
   // while the update waits for its batch holds the old record; it must not outlive the update.
   test("a page built while an update waits for its commit is re-read once the update answers", async () => {
@@ -207,6 +203,30 @@ describe("page cache", () => {
     expect([got.hit, got.body, got.link]).toEqual(["false", [], null]);
   });
 
+  // A write that fails after its commit (the answer is an error, the stores changed) must not
+  // leave cached pages behind: the handlers invalidate on failure too.
+  for (const what of ["update", "create"] as const) {
+    test(`${what}: committed, then its answer failed: no page left stale`, async () => {
+      const t = fresh();
+      const r = ids(seed(t, 3));
+      const path = what === "update" ? page(3) : page(5);
+      await list(t, path);
+      const commits = t.stores.commits;
+      const run = commits.run.bind(commits);
+      commits.run = (job) => run(job).then(() => Promise.reject(new Error("after the commit")));
+      const res = what === "update" ? await t.req("PUT", `/api/users/${r[1]}`, { lastName: "Committed" }) : await t.req("POST", "/api/users", userBody());
+      expect(res.status).toBe(500);
+      const got = await list(t, path);
+      expect(got.body).toEqual(truth(t, null, what === "update" ? 3 : 5).body);
+      expect(got.body.length).toBe(what === "update" ? 3 : 4);
+      if (what === "update") expect(got.body[1]!.lastName).toBe("Committed");
+    });
+  }
+
+  // A seeded random mix of every write and many lists, each list checked against the stores
+  // themselves. Writes aim mostly at records of recently listed pages and lists mostly repeat
+  // recent pages, so writes do land in cached pages that are then served again. Run twice: with
+  // a small byte bound too, so pages and records are also evicted along the way.
   for (const cacheBytes of [undefined, 12_000]) {
     test(`model: 400 random steps, every list equals the stores (cacheBytes ${cacheBytes ?? "default"})`, async () => {
       const t = fresh({ cacheBytes });
@@ -254,6 +274,7 @@ describe("page cache", () => {
       }
       expect(lists).toBeGreaterThan(200);
       expect(t.cache.stats().pages.hits - hits0).toBeGreaterThan(lists / 4);
+      expect(t.cache.pages.indexed).toBe(t.cache.pages.size);
     });
   }
 });

@@ -124,6 +124,11 @@ export class PageCache {
     return this.bytesUsed;
   }
 
+  /** Pages in the interval index: always `size` (each page once), checked by the tests. */
+  get indexed(): number {
+    return this.ranges.size;
+  }
+
   private patch(e: Entry, reread: (id: string) => Uint8Array | undefined): boolean {
     for (const id of e.stale!) {
       const at = e.ids.indexOf(id);
