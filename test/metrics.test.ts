@@ -145,6 +145,7 @@ describe("GET /metrics", () => {
     expect(value(samples, "privata_page_cache_misses_total")).toBe(stats.cache.pages.misses!);
     expect(value(samples, "privata_page_cache_pages")).toBe(stats.cache.pages.size!);
     expect(value(samples, "privata_page_cache_bytes")).toBe(stats.cache.pages.bytes!);
+    expect(value(samples, "privata_page_cache_capacity_bytes")).toBe(stats.cache.pages.maxBytes!);
     // the first of the three was built (unless an earlier test cached it), the others hit
     expect(value(samples, "privata_page_cache_hits_total") - value(before, "privata_page_cache_hits_total")).toBeGreaterThanOrEqual(2);
     expect(value(samples, "privata_page_cache_pages")).toBeGreaterThanOrEqual(1);

@@ -26,7 +26,11 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
  */
 const SECOND_CHANCES = 16;
 
-/** Whole list pages kept beside the records (see page-cache.ts): at most this many. */
+/**
+ * Whole list pages kept beside the records (see page-cache.ts): at most this many, whatever
+ * the byte bound allows (small pages), since adding or evicting one costs O(pages) in the
+ * interval index (array splices): bounded, so a page-cache miss stays a few µs of that.
+ */
 const PAGE_CAPACITY = 4096;
 
 export class LruCache {
