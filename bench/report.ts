@@ -33,7 +33,7 @@ export function renderTables(s: Summary): string {
     out.push(opTable(l));
     if (l.cache.pageHits !== null && l.cache.pageMisses !== null && l.cache.pageHits + l.cache.pageMisses > 0) {
       out.push("");
-      out.push(`Records of list pages served from the cache (cache.pageHits / pageMisses): ${fmtPct(l.cache.pageHits / (l.cache.pageHits + l.cache.pageMisses))} (${fmtNum(l.cache.pageHits)} / ${fmtNum(l.cache.pageHits + l.cache.pageMisses)})`);
+      out.push(`Records looked up to build or patch list pages, found in the record cache (cache.pageHits / pageMisses): ${fmtPct(l.cache.pageHits / (l.cache.pageHits + l.cache.pageMisses))} (${fmtNum(l.cache.pageHits)} / ${fmtNum(l.cache.pageHits + l.cache.pageMisses)})`);
     }
     const { listHits: lh, listMisses: lm } = l.cache;
     if (lh != null && lm != null && lh + lm > 0) {
