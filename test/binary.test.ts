@@ -92,6 +92,8 @@ describe("dist/privata", () => {
     const stats = await json(await send(s.url, "GET", "/stats"));
     expect(stats.database).toMatchObject({ identity: 1, clinical: 1 });
     expect(stats.cache.hits + stats.cache.misses).toBeGreaterThan(0);
+    // the default --cache-bytes (96 MiB) split: two thirds for records, a third for list pages
+    expect([stats.cache.maxBytes, stats.cache.pages.maxBytes]).toEqual([64 * 2 ** 20, 32 * 2 ** 20]);
     // the checkpoint worker is embedded in the binary and runs (not the main-thread fallback)
     for (let i = 0; i < 100 && (await json(await send(s.url, "GET", "/stats"))).walCheckpoints.done === 0; i++) await Bun.sleep(50);
     expect((await json(await send(s.url, "GET", "/stats"))).walCheckpoints).toMatchObject({ thread: true, done: expect.any(Number) });
