@@ -2,13 +2,15 @@
 // under 10%). Three builds measured in the same run, in rotating order, `--rounds` times:
 //   base   dist/privata built from --baseline-rev (before auth and audit existed), with the
 //          commits given by --pick applied: later changes that are not auth or audit (a faster
-//          cache, say) go into the baseline too, so they do not pass for a cheaper audit
+//          cache, say) go into the baseline too, so they do not pass for a cheaper audit; and
+//          the diffs given by --patch (git apply), for such changes that do not cherry-pick
+//          onto the old code (bench/baselines/)
 //   audit  today's binary with --no-auth (every request still audited)
 //   auth   today's binary with an admin key on every request (and --rate-limit 0)
-// Usage: bun bench/auth-cost.ts --baseline-rev REV [--pick REV]... [--records N] [--duration S] [--rounds R] [--out FILE]
+// Usage: bun bench/auth-cost.ts --baseline-rev REV [--pick REV]... [--patch FILE]... [--records N] [--duration S] [--rounds R] [--out FILE]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { findOha, INSTALL_HINT, parseOha } from "./oha.ts";
 import { OPS, runMix } from "./mix.ts";
@@ -20,7 +22,7 @@ import { fmtNum, table } from "./format.ts";
 const ROOT = join(import.meta.dir, "..");
 const { values: a } = parseArgs({
   args: process.argv.slice(2),
-  options: { "baseline-rev": { type: "string" }, pick: { type: "string", multiple: true, default: [] }, records: { type: "string", default: "10000" }, duration: { type: "string", default: "10" }, rounds: { type: "string", default: "3" }, out: { type: "string" } },
+  options: { "baseline-rev": { type: "string" }, pick: { type: "string", multiple: true, default: [] }, patch: { type: "string", multiple: true, default: [] }, records: { type: "string", default: "10000" }, duration: { type: "string", default: "10" }, rounds: { type: "string", default: "3" }, out: { type: "string" } },
   strict: true,
 });
 const oha = findOha();
@@ -29,7 +31,7 @@ if (!oha) {
   process.exit(2);
 }
 if (!a["baseline-rev"]) {
-  console.error("usage: bun bench/auth-cost.ts --baseline-rev REV [--pick REV]... [--records N] [--duration S] [--rounds R] [--out FILE]");
+  console.error("usage: bun bench/auth-cost.ts --baseline-rev REV [--pick REV]... [--patch FILE]... [--records N] [--duration S] [--rounds R] [--out FILE]");
   process.exit(2);
 }
 const [records, duration, rounds] = [Number(a.records), Number(a.duration), Number(a.rounds)];
@@ -47,6 +49,7 @@ console.error(`building dist/privata (${head}) and the baseline (${rev})`);
 sh([process.execPath, "run", "build"]);
 const baseTree = join(tmp, "base");
 const picks = (a.pick ?? []).map((p) => sh(["git", "rev-parse", "--short", p]));
+const patches = (a.patch ?? []).map((f) => resolve(f));
 /** The worktree and temp dir go whatever happens, a failed cherry-pick or build included. */
 function cleanup(): void {
   Bun.spawnSync(["git", "worktree", "remove", "--force", baseTree], { cwd: ROOT });
@@ -55,6 +58,7 @@ function cleanup(): void {
 try {
   sh(["git", "worktree", "add", "--detach", baseTree, rev]);
   for (const p of picks) sh(["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "cherry-pick", p], baseTree);
+  for (const f of patches) sh(["git", "apply", f], baseTree);
   symlinkSync(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
   sh([process.execPath, "run", "build"], baseTree);
 } catch (err) {
@@ -115,7 +119,7 @@ const m = machineInfo();
 const cmd = `bun bench/auth-cost.ts ${process.argv.slice(2).join(" ")}`;
 const md = `# Cost of authentication and audit on the closed-loop mixed run
 
-Command: \`${cmd}\` (baseline ${rev}${picks.length ? ` with ${picks.join(", ")} applied` : ""}, measured ${head}), ${records} records, ${duration} s per run, ${rounds} rounds in rotating order.
+Command: \`${cmd}\` (baseline ${rev}${picks.length ? ` with ${picks.join(", ")} applied` : ""}${a.patch?.length ? `, patched with ${a.patch.join(", ")}` : ""}, measured ${head}), ${records} records, ${duration} s per run, ${rounds} rounds in rotating order.
 Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryMb} MB; Bun ${Bun.version}.
 
 ${table(["build", "req/s per round", "median req/s", "cost vs base (medians)", "cost vs the same round's base", "errors"], rows)}
