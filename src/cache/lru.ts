@@ -131,9 +131,7 @@ export class LruCache {
     this.misses = 0;
     this.pageHits = 0;
     this.pageMisses = 0;
-    this.pages.hits = 0;
-    this.pages.misses = 0;
-    this.pages.patched = 0;
+    this.pages.resetCounters();
   }
 
   stats() {
@@ -148,7 +146,7 @@ export class LruCache {
       capacity: this.capacity,
       bytes: this.bytesUsed,
       maxBytes: this.maxBytes,
-      pages: { hits: this.pages.hits, misses: this.pages.misses, patched: this.pages.patched, size: this.pages.size, bytes: this.pages.bytes, maxBytes: this.pages.maxBytes },
+      pages: this.pages.stats(),
     };
   }
 }

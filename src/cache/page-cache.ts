@@ -124,6 +124,16 @@ export class PageCache {
     return this.bytesUsed;
   }
 
+  resetCounters(): void {
+    this.hits = 0;
+    this.misses = 0;
+    this.patched = 0;
+  }
+
+  stats() {
+    return { hits: this.hits, misses: this.misses, patched: this.patched, size: this.size, bytes: this.bytesUsed, maxBytes: this.maxBytes };
+  }
+
   /** Pages in the interval index: always `size` (each page once), checked by the tests. */
   get indexed(): number {
     return this.ranges.size;
