@@ -1,3 +1,4 @@
+import { evictOne } from "./clock.ts";
 import { PageCache } from "./page-cache.ts";
 
 /**
@@ -21,11 +22,9 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
  * instead of dropping it. Moving on every hit (a Map delete and set, ~0.5 µs) was most of a
  * list page's cost in the mixed bench, 50 lookups a page; moving only entries in the older
  * half still left half of all hits moving. Now a hit moves nothing. One eviction passes over
- * at most SECOND_CHANCES marked entries: in a cache where everything was hit, an unbounded
- * sweep moved all of it for one insertion (42 ms at 100 000 entries).
+ * at most SECOND_CHANCES marked entries (clock.ts, shared with the page cache): in a cache
+ * where everything was hit, an unbounded sweep moved all of it for one insertion.
  */
-const SECOND_CHANCES = 16;
-
 /**
  * Whole list pages kept beside the records (see page-cache.ts): at most this many, whatever
  * the byte bound allows (small pages), since adding or evicting one costs O(pages) in the
@@ -92,25 +91,9 @@ export class LruCache {
     if (this.capacity === 0 || value.byteLength > this.maxBytes) return;
     // Room first, then the new entry: inserted before the sweep, it would be the unmarked
     // entry a sweep over a fully hit cache ends on, and evicted at once.
-    while (this.map.size >= this.capacity || this.bytesUsed + value.byteLength > this.maxBytes) if (!this.evictOne()) break;
+    while (this.map.size >= this.capacity || this.bytesUsed + value.byteLength > this.maxBytes) if (!evictOne(this.map, (k) => this.delete(k))) break;
     this.map.set(key, { bytes: value, ns, hit: false });
     this.bytesUsed += value.byteLength;
-  }
-
-  /** Drops the oldest unmarked entry, giving up to SECOND_CHANCES marked ones passed a second chance. */
-  private evictOne(): boolean {
-    let chances = SECOND_CHANCES;
-    for (const [key, e] of this.map) {
-      if (e.hit && chances-- > 0) {
-        e.hit = false;
-        this.map.delete(key);
-        this.map.set(key, e);
-        continue;
-      }
-      this.delete(key);
-      return true;
-    }
-    return false;
   }
 
   delete(key: string): void {

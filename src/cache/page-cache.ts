@@ -1,4 +1,5 @@
 import { joinJsonArray } from "./json-array.ts";
+import { evictOne } from "./clock.ts";
 import { RangeIndex, TOP } from "./range-index.ts";
 
 /** A page as the list route built it: its records' encodings in id order, and the next cursor. */
@@ -19,9 +20,6 @@ type Entry = PageParts & {
   /** served since eviction last passed it (a second chance, as in lru.ts) */
   hit: boolean;
 };
-
-/** as in lru.ts: one eviction passes over at most this many pages served since it last passed */
-const SECOND_CHANCES = 16;
 
 /**
  * Whole list pages (unfiltered ones: the pages everyone walks), so a cached page is one Map
@@ -83,7 +81,7 @@ export class PageCache {
     if (old) this.drop(old);
     const size = 2 * bytes.byteLength;
     if (this.capacity === 0 || size > this.maxBytes) return;
-    while (this.map.size >= this.capacity || this.bytesUsed + size > this.maxBytes) if (!this.evictOne()) break;
+    while (this.map.size >= this.capacity || this.bytesUsed + size > this.maxBytes) if (!evictOne(this.map, (_, e) => this.drop(e))) break;
     const hi = page.next ?? TOP;
     const e: Entry = { ...page, key, lo: cursor ?? "", hi, bytes, stale: null, size, hit: false };
     this.map.set(key, e);
@@ -161,22 +159,6 @@ export class PageCache {
     }
     this.patched++;
     return true;
-  }
-
-  /** Drops the oldest page not served since eviction last passed it (after ≤ SECOND_CHANCES). */
-  private evictOne(): boolean {
-    let chances = SECOND_CHANCES;
-    for (const e of this.map.values()) {
-      if (e.hit && chances-- > 0) {
-        e.hit = false;
-        this.map.delete(e.key);
-        this.map.set(e.key, e);
-        continue;
-      }
-      this.drop(e);
-      return true;
-    }
-    return false;
   }
 
   private drop(e: Entry): void {
