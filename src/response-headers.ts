@@ -20,9 +20,10 @@ const SECURITY = Object.entries(SECURITY_HEADERS);
 
 /**
  * A route's constant headers with the security headers, as a Headers object built once.
- * Per request it is copied and given the request id (respond): about 1.1 µs, against 2.2
- * for building the Response from a plain object and setting headers on it afterwards, as
- * hono/secure-headers and this middleware did (measured in-process; a cached read is ~13 µs).
+ * Per request the Response copies it and then gets the request id (respond): about 0.6 µs,
+ * against 1.0–1.2 for copying it ourselves first (new Headers(prepared), then new Response
+ * copies that copy again) and 1.5–2.2 for building it from a plain object, as
+ * hono/secure-headers and this middleware once did (scratch micro-benchmark).
  */
 export function preparedHeaders(h: Readonly<Record<string, string>>): Headers {
   return new Headers({ ...h, ...SECURITY_HEADERS });
@@ -33,10 +34,10 @@ const complete = new WeakSet<Response>();
 
 /** The answer of a hot route, built in one step with all its headers. */
 export function respond(c: Context<AppEnv>, body: Uint8Array<ArrayBuffer> | string | null, status: number, prepared: Headers, extra?: Readonly<Record<string, string>>): Response {
-  const headers = new Headers(prepared);
+  const res = new Response(body, { status, headers: prepared }); // a copy: prepared stays as it is
+  const headers = res.headers;
   headers.set("X-Request-Id", c.get("requestId"));
   if (extra) for (const k in extra) headers.set(k, extra[k]!);
-  const res = new Response(body, { status, headers });
   complete.add(res);
   return res;
 }
