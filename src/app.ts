@@ -13,6 +13,7 @@ import type { AppEnv } from "./auth/env.ts";
 import type { Authenticator } from "./auth/keys.ts";
 import { allow, authenticate } from "./auth/middleware.ts";
 import { RateLimiter } from "./auth/rate-limit.ts";
+import { FAILED_AUTH_BURST, FailedAuthLimiter } from "./auth/failed-auth.ts";
 import type { AuditTrail } from "./audit/open.ts";
 import { requestFrame } from "./request-frame.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -32,6 +33,8 @@ export interface AppDeps {
   audit: Pick<AuditTrail, "store" | "log">;
   /** requests/s per key (bursts of twice that); 0 = no limit */
   rateLimit?: number;
+  /** failed authentications/s per client address (bursts of 20 times that); 0 = no limit */
+  authFailRate?: number;
 }
 
 /**
@@ -62,7 +65,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
   // Secure by default: every record route, and every system route but /health, needs a key.
   const rate = deps.rateLimit ?? 0;
-  const authn = authenticate(deps.auth, deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null);
+  const failRate = deps.authFailRate ?? 0;
+  const failures = deps.auth && failRate > 0 ? new FailedAuthLimiter(failRate, FAILED_AUTH_BURST * failRate) : null;
+  const authn = authenticate(deps.auth, deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null, failures);
   app.use("/api/*", authn);
   for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, allow("admin"));
   app.route("/", systemRoutes({ ...deps, startedAt, auditFailing: () => deps.audit.log.failing }));

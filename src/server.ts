@@ -30,7 +30,7 @@ function absolute(req: Request, origin: string): Request {
 export function startServer(config: Config): Running {
   // Bind first: a busy port or a bad host must fail before any file (stores, a new link key)
   // is created. No request can run before the stores are open: nothing below yields.
-  let fetch: (req: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+  let fetch: (req: Request, server: Bun.Server<undefined>) => Response | Promise<Response> = () => new Response(null, { status: 503 });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -39,7 +39,8 @@ export function startServer(config: Config): Running {
       // Bun's default is development mode (NODE_ENV is unset, and "development" in a compiled
       // binary), which answers an error that escapes the app with a page showing its stack.
       development: false,
-      fetch: (req) => fetch(absolute(req, origin)),
+      // the server as the app's env: the failed-authentication limit asks it for the peer's address
+      fetch: (req, srv) => fetch(absolute(req, origin), srv),
       // No transport cap below the app's: Bun's own 413 has no JSON body. The app's bodyLimit
       // refuses an over-cap Content-Length before reading and stops a chunked body at the cap.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,

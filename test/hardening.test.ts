@@ -1,7 +1,9 @@
 // Hardening: security headers and request ids on every answer, a per-key rate limit, TLS,
 // and Bun's limit on the request head.
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Database } from "bun:sqlite";
 import { makeApp, removeDir, tempDir, userBody } from "./helpers.ts";
 import { killAll, runSync, startProcess } from "./process.ts";
 import { generateKey, hashKey } from "../src/auth/keys.ts";
@@ -86,6 +88,53 @@ describe("the rate limit", () => {
     expect(t.stores.counts().identity).toBe(statuses.filter((s) => s === 201).length);
     expect((await t.req("GET", "/api/users", undefined, { authorization: `Bearer ${b}` })).status).toBe(200);
     t.close();
+  });
+});
+
+describe("failed authentications per client address", () => {
+  test("each address has its own bucket: one client past it does not lock out another", async () => {
+    const t = makeApp({ auth: true, authFailRate: 1 }); // bursts of 20
+    dirs.push(t.dataDir);
+    const from = (address: string) => ({ requestIP: () => ({ address }) });
+    const get = (address: string) => t.app.request("/api/users", { headers: { authorization: "Bearer nope" } }, from(address));
+    for (let i = 0; i < 20; i++) expect((await get("192.0.2.1")).status).toBe(401);
+    expect((await get("192.0.2.1")).status).toBe(429);
+    expect((await get("192.0.2.2")).status).toBe(401);
+    expect((await get("2001:db8::1")).status).toBe(401);
+    await t.close();
+  });
+
+  test("over real sockets: past the burst a keyless client gets 429 and is not recorded one by one; a valid key from the same address is not affected", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const data = join(dir, "data");
+    const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", data, "--auth-fail-rate", "1"], { env: { PRIVATA_NO_AUTH: "0" } });
+    const admin = { authorization: `Bearer ${readFileSync(join(data, "admin.key"), "utf8").trim()}` };
+    const bad = { authorization: `Bearer ${generateKey()}` };
+    const t0 = performance.now();
+    const statuses: number[] = [];
+    let limited: Response | null = null;
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${s.url}/api/users`, { headers: bad });
+      statuses.push(res.status);
+      if (res.status === 429) limited ??= res;
+      else await res.arrayBuffer();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401)); // the burst: 20 at 1/s
+    const failures = statuses.filter((x) => x === 401).length;
+    expect(failures).toBeLessThanOrEqual(20 + Math.ceil(seconds)); // then one a second at most
+    expect(statuses.filter((x) => x !== 401 && x !== 429)).toEqual([]);
+    expect(limited).not.toBeNull();
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await limited!.json()) as { error: { code: string } }).error.code).toBe("too_many_failed_authentications");
+    expect((await fetch(`${s.url}/api/users`, { headers: admin })).status).toBe(200); // same address, valid key
+    expect(await s.stop()).toBe(0);
+    // a clean stop has written every event: one per 401, none for the 429s
+    const db = new Database(join(data, "audit.db"), { readonly: true });
+    const row = db.query("SELECT count(*) AS n FROM events WHERE action = 'auth.fail'").get() as { n: number };
+    db.close();
+    expect(row.n).toBe(failures);
   });
 });
 

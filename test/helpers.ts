@@ -34,7 +34,7 @@ export interface TestApp {
  * `auth`: false (the default) is --no-auth, every request an admin's, which the suites about
  * storage and HTTP behaviour use; true checks API keys (create them through `stores.keys`).
  */
-export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean; rateLimit?: number; thread?: boolean } = {}): TestApp {
+export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean; rateLimit?: number; authFailRate?: number; thread?: boolean } = {}): TestApp {
   const dataDir = opts.dataDir ?? tempDir();
   const keyFile = opts.keyFile ?? join(dataDir, "link.key");
   const models = opts.models ?? MODELS;
@@ -47,6 +47,7 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
     stores, cache, models,
     auth: opts.auth ? new Authenticator(stores.keys) : null,
     rateLimit: opts.rateLimit ?? 0,
+    authFailRate: opts.authFailRate ?? 0,
     audit,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     allowReset: opts.allowReset ?? false,

@@ -12,6 +12,8 @@ export interface AuditNote {
 
 /** Hono's per-request variables, shared by every router of the app. */
 export type AppEnv = {
+  /** The Bun server (server.ts passes it to fetch), for the peer's address; absent in app.request(). */
+  Bindings: { requestIP?: (req: Request) => { address: string } | null } | undefined;
   Variables: {
     principal: Principal;
     audit: AuditNote | undefined;

@@ -3,6 +3,7 @@ import { ApiError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
 import type { Authenticator, Principal, Role } from "./keys.ts";
 import { refuseOverLimit, type RateLimiter } from "./rate-limit.ts";
+import { tooManyFailures, UNKNOWN_ADDRESS, type FailedAuthLimiter } from "./failed-auth.ts";
 
 /** Who a request is under --no-auth (loopback only, see config.ts): the local operator. */
 export const NO_AUTH_PRINCIPAL: Principal = { name: "no-auth", role: "admin" };
@@ -18,10 +19,15 @@ const unauthorized = () =>
  * guesser which of these it hit. The key's rate limit is checked here too, as soon as the
  * key is known and before any work (one step, not two: each costs ~0.3 µs a request).
  */
-export function authenticate(auth: Authenticator | null, limiter: RateLimiter | null = null): MiddlewareHandler<AppEnv> {
+export function authenticate(auth: Authenticator | null, limiter: RateLimiter | null = null, failures: FailedAuthLimiter | null = null): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const principal = auth === null ? NO_AUTH_PRINCIPAL : auth.authenticate(c.req.header("authorization"));
-    if (!principal) throw unauthorized();
+    if (!principal) {
+      // Past its address's budget a failure is a 429, which the audit does not record one by
+      // one (audit/middleware.ts records 401s): what bounds audit.db's growth from keyless clients.
+      const wait = failures ? failures.take(clientAddress(c)) : 0;
+      throw wait > 0 ? tooManyFailures(wait) : unauthorized();
+    }
     c.set("principal", principal);
     if (limiter) refuseOverLimit(limiter, principal.name);
     await next();
@@ -40,4 +46,9 @@ export function allow(...roles: Role[]): MiddlewareHandler<AppEnv> {
     refuseRole(c, allowed);
     await next();
   };
+}
+
+/** The peer's address, from the Bun server the app was given as its env (server.ts); tests have none. */
+function clientAddress(c: Context<AppEnv>): string {
+  return c.env?.requestIP?.(c.req.raw)?.address ?? UNKNOWN_ADDRESS;
 }

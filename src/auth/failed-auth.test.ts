@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { addressKey, FailedAuthLimiter } from "./failed-auth.ts";
+
+describe("failed authentications per client address", () => {
+  test("a burst, then one a second; another address has its own budget", () => {
+    let now = 0;
+    const lim = new FailedAuthLimiter(1, 3, 100, () => now);
+    expect([1, 2, 3].map(() => lim.take("10.0.0.1"))).toEqual([0, 0, 0]);
+    expect(lim.take("10.0.0.1")).toBeCloseTo(1); // over: wait a second
+    expect(lim.take("10.0.0.2")).toBe(0);
+    now = 1000;
+    expect(lim.take("10.0.0.1")).toBe(0); // one token back after a second
+    expect(lim.take("10.0.0.1")).toBeGreaterThan(0);
+    now = 10_000;
+    expect([1, 2, 3].map(() => lim.take("10.0.0.1"))).toEqual([0, 0, 0]); // refilled, never past the burst
+    expect(lim.take("10.0.0.1")).toBeGreaterThan(0);
+  });
+
+  test("IPv6 counts by /64, an IPv4-mapped address as its IPv4 address", () => {
+    expect(addressKey("192.0.2.7")).toBe("192.0.2.7");
+    expect(addressKey("::ffff:192.0.2.7")).toBe("192.0.2.7");
+    expect(addressKey("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:0DB8:0001:0002:0:0:0:9")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8::5")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+    expect(addressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    let now = 0;
+    const lim = new FailedAuthLimiter(1, 1, 100, () => now);
+    expect(lim.take("2001:db8:1:2::1")).toBe(0);
+    expect(lim.take("2001:db8:1:2::ffff")).toBeGreaterThan(0); // same /64, same bucket
+    expect(lim.take("2001:db8:1:3::1")).toBe(0);
+  });
+
+  test("the table is bounded: refilled buckets make room, then new addresses share one bucket", () => {
+    let now = 0;
+    const lim = new FailedAuthLimiter(1, 2, 3, () => now);
+    for (const a of ["a", "b", "c"]) lim.take(a);
+    expect(lim.addresses).toBe(3);
+    // all three still spent: "d" and "e" land in the shared overflow bucket (burst 2)
+    expect(lim.take("d")).toBe(0);
+    expect(lim.take("e")).toBe(0);
+    expect(lim.take("f")).toBeGreaterThan(0);
+    expect(lim.addresses).toBe(4);
+    // once the others have refilled they are forgotten, and a new address gets its own bucket again
+    now = 5000;
+    expect(lim.take("g")).toBe(0);
+    expect(lim.take("g")).toBe(0);
+    expect(lim.take("g")).toBeGreaterThan(0);
+    expect(lim.addresses).toBeLessThanOrEqual(3);
+  });
+});

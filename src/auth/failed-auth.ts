@@ -1,0 +1,96 @@
+import { ApiError } from "../errors.ts";
+
+type Bucket = { tokens: number; at: number };
+
+/** A bucket holds this many seconds of the rate: 20 failures at once at the default 1/s. */
+export const FAILED_AUTH_BURST = 20;
+/** Addresses tracked at once; past it, new addresses share one bucket (OVERFLOW). */
+const MAX_ADDRESSES = 10_000;
+const OVERFLOW = "(overflow)";
+/** A request whose peer address is not known (no socket: tests, a rewritten request). */
+export const UNKNOWN_ADDRESS = "(unknown)";
+
+/**
+ * A token bucket of failed authentications per client address. Every failed authentication
+ * appends an audit event and costs a write, so without a bound anyone who can reach the port,
+ * with no key at all, could grow audit.db without end (a few KB/s per connection) until the
+ * disk is full and the server, failing closed, refuses everyone. Past the budget a failure is
+ * answered 429 and not recorded one by one: the trail keeps `burst` events and then `rate`
+ * a second per address, enough to see the attempts and when they ran.
+ *
+ * Only failures count, and only after the key was checked: a valid key from the same address
+ * (a shared NAT) is never refused by this. The keys are 256-bit random, so this bounds cost,
+ * not guessing.
+ */
+export class FailedAuthLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private lastSweep = -Infinity;
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    private readonly maxAddresses = MAX_ADDRESSES,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** One more failure from `address`: 0 when it may be answered (401) and recorded, else the seconds to wait. */
+  take(address: string): number {
+    const t = this.now();
+    let key = addressKey(address);
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= this.maxAddresses) this.forgetRefilled(t);
+      if (this.buckets.size >= this.maxAddresses) key = OVERFLOW;
+      b = this.buckets.get(key);
+      if (!b) this.buckets.set(key, (b = { tokens: this.burst, at: t }));
+    }
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
+    b.at = t;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return (1 - b.tokens) / this.rate;
+  }
+
+  get addresses(): number {
+    return this.buckets.size;
+  }
+
+  /**
+   * Buckets that have refilled are the same as none: drop them to make room. At most once a
+   * second: with the table full of live buckets, a scan per new address would let many
+   * addresses make every failure cost a pass over the whole table.
+   */
+  private forgetRefilled(t: number): void {
+    if (t - this.lastSweep < 1000) return;
+    this.lastSweep = t;
+    for (const [key, b] of this.buckets) {
+      if (key !== OVERFLOW && b.tokens + ((t - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
+    }
+  }
+}
+
+/**
+ * The bucket an address counts in: an IPv4 address as it is, an IPv6 address by its /64 (one
+ * host usually holds a whole /64, so counting single addresses would not bound it), and an
+ * IPv4 address mapped into IPv6 as the IPv4 address.
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(":")) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  const [head = "", tail = ""] = address.toLowerCase().split("%")[0]!.split("::");
+  const left = head ? head.split(":") : [];
+  const right = address.includes("::") ? (tail ? tail.split(":") : []) : [];
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":") + "::/64";
+}
+
+/** 429 for a failed authentication past the address's budget (not recorded, see FailedAuthLimiter). */
+export function tooManyFailures(wait: number): ApiError {
+  const seconds = String(Math.max(1, Math.ceil(wait)));
+  return new ApiError(429, "too_many_failed_authentications", `too many failed authentications from this address; retry in ${seconds} s`, undefined, {
+    "Retry-After": seconds,
+  });
+}
