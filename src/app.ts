@@ -16,6 +16,7 @@ import { RateLimiter } from "./auth/rate-limit.ts";
 import { FAILED_AUTH_BURST, FailedAuthLimiter } from "./auth/failed-auth.ts";
 import type { AuditTrail } from "./audit/open.ts";
 import { requestFrame } from "./request-frame.ts";
+import { audited } from "./audit/middleware.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { researchRoutes } from "./routes/research.ts";
@@ -69,7 +70,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const failures = deps.auth && failRate > 0 ? new FailedAuthLimiter(failRate, FAILED_AUTH_BURST * failRate) : null;
   const authn = authenticate(deps.auth, deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null, failures);
   app.use("/api/*", authn);
-  for (const path of ["/stats", "/metrics", "/reset"]) app.use(path, authn, allow("admin"));
+  app.use("/stats", authn, allow("stats.read", "admin"));
+  app.use("/metrics", authn, allow("metrics.read", "admin"));
+  // a reset empties both stores: every attempt is in the trail, which it leaves as it is
+  app.use("/reset", authn, audited("reset", null, ["admin"]));
   app.route("/", systemRoutes({ ...deps, startedAt, auditFailing: () => deps.audit.log.failing }));
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   app.route("/api/keys", keyRoutes(deps.stores.keys, deps.auth));

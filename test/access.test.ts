@@ -111,12 +111,19 @@ describe("every route x every caller", () => {
     }
   }
 
-  test("/health needs no key; /stats and /metrics need an admin's", async () => {
+  test("/health needs no key; /stats and /metrics need an admin's; a refused attempt is in the trail, an admin's read is not", async () => {
     expect((await t.req("GET", "/health")).status).toBe(200);
-    for (const path of ["/stats", "/metrics"]) {
+    for (const [path, action] of [["/stats", "stats.read"], ["/metrics", "metrics.read"]] as const) {
+      let before = (await lastEvent()).seq;
       expect((await t.req("GET", path)).status).toBe(401);
-      expect((await t.req("GET", path, undefined, { authorization: `Bearer ${keyOf.get("clinician")}` })).status).toBe(403);
+      expect(await lastEvent()).toMatchObject({ seq: before + 1, action: "auth.fail", outcome: "denied" });
+      for (const role of ["clinician", "registrar", "researcher"]) {
+        expect((await t.req("GET", path, undefined, { authorization: `Bearer ${keyOf.get(role)}` })).status).toBe(403);
+        expect(await lastEvent()).toMatchObject({ seq: before + 2, action, outcome: "denied", principal: `the-${role}`, role });
+        before++;
+      }
       expect((await t.req("GET", path, undefined, { authorization: `Bearer ${keyOf.get("admin")}` })).status).toBe(200);
+      expect((await lastEvent()).seq).toBe(before + 1); // no event for an admin's read of the aggregates
     }
   });
 
@@ -124,5 +131,39 @@ describe("every route x every caller", () => {
     t.audit.log.flush();
     const key = Buffer.from((await Bun.file(`${t.dataDir}/audit.key`).text()).trim(), "hex");
     expect(verifyChain(key, t.audit.store.all())).toMatchObject({ ok: true });
+  });
+});
+
+describe("/reset (with --allow-reset) is in the trail", () => {
+  test("an admin's reset, a refused one and one on a server without --allow-reset each leave an event; the trail survives the reset", async () => {
+    const withReset = makeApp({ auth: true, allowReset: true });
+    const without = makeApp({ auth: true });
+    try {
+      const keys = new Map<string, string>();
+      for (const app of [withReset, without]) {
+        for (const role of ["admin", "clinician"] as const) {
+          const k = generateKey();
+          app.stores.keys.create(`r-${role}`, role, hashKey(k), "2026-11-27T00:00:00.000Z");
+          keys.set(`${app.dataDir}:${role}`, k);
+        }
+      }
+      const post = (app: TestApp, role: string) => app.req("POST", "/reset", undefined, { authorization: `Bearer ${keys.get(`${app.dataDir}:${role}`)}` });
+      const last = (app: TestApp) => {
+        app.audit.log.flush();
+        return app.audit.store.page({}, 0, 1_000_000).rows.at(-1)!;
+      };
+      expect((await post(withReset, "clinician")).status).toBe(403);
+      expect(last(withReset)).toMatchObject({ action: "reset", outcome: "denied", principal: "r-clinician" });
+      const before = last(withReset).seq;
+      expect((await post(withReset, "admin")).status).toBe(200);
+      expect(last(withReset)).toMatchObject({ seq: before + 1, action: "reset", outcome: "ok", principal: "r-admin" });
+      expect((await post(without, "admin")).status).toBe(404);
+      expect(last(without)).toMatchObject({ action: "reset", outcome: "not_found", principal: "r-admin" });
+    } finally {
+      await withReset.close();
+      await without.close();
+      removeDir(withReset.dataDir);
+      removeDir(without.dataDir);
+    }
   });
 });

@@ -2,6 +2,7 @@
 export const AUDIT_ACTIONS = [
   "read", "list", "create", "update", "delete", "erase", "export",
   "restrict", "unrestrict", "key.list", "key.create", "key.revoke", "auth.fail", "audit.read", "audit.restart",
+  "reset", "stats.read", "metrics.read",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
 import type { Authenticator, Principal, Role } from "./keys.ts";
+import type { AuditAction } from "../audit/types.ts";
 import { refuseOverLimit, type RateLimiter } from "./rate-limit.ts";
 import { tooManyFailures, UNKNOWN_ADDRESS, type FailedAuthLimiter } from "./failed-auth.ts";
 
@@ -39,10 +40,15 @@ export function refuseRole(c: Context<AppEnv>, allowed: ReadonlySet<Role>): void
   if (!allowed.has(c.get("principal").role)) throw new ApiError(403, "forbidden", "this role may not use this route");
 }
 
-/** refuseRole as a step of its own, for routes that are not audited (/stats, /metrics, /reset). */
-export function allow(...roles: Role[]): MiddlewareHandler<AppEnv> {
+/**
+ * refuseRole as a step of its own, for routes whose use is not audited (/stats, /metrics): an
+ * admin's reads of these aggregates hold no record and a scraper's once a second would flood
+ * the trail, but a refused attempt (another role probing admin routes) is recorded as `action`.
+ */
+export function allow(action: AuditAction, ...roles: Role[]): MiddlewareHandler<AppEnv> {
   const allowed = new Set<Role>(roles);
   return async function allow(c, next) {
+    if (!allowed.has(c.get("principal").role)) c.set("audit", { action, collection: null, fields: [] });
     refuseRole(c, allowed);
     await next();
   };
