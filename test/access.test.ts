@@ -117,7 +117,7 @@ describe("every route x every caller", () => {
       let before = (await lastEvent()).seq;
       expect((await t.req("GET", path)).status).toBe(401);
       expect(await lastEvent()).toMatchObject({ seq: before + 1, action: "auth.fail", outcome: "denied" });
-      for (const role of ["clinician", "registrar", "researcher"]) {
+      for (const role of ["clinician", "registrar", "researcher"] as const) {
         expect((await t.req("GET", path, undefined, { authorization: `Bearer ${keyOf.get(role)}` })).status).toBe(403);
         expect(await lastEvent()).toMatchObject({ seq: before + 2, action, outcome: "denied", principal: `the-${role}`, role });
         before++;
