@@ -153,9 +153,15 @@ test("restore drill: backups under write load restore every acknowledged record,
   for (const b of backups) {
     const manifest = JSON.parse(readFileSync(join(b.to, "manifest.json"), "utf8"));
     const target = join(dir(), "restored");
-    const r = runSync([BIN, "restore", "--from", b.to, "--data-dir", target, "--key-file", keyFile]);
+    const auditKey = join(dataDir, "audit.key");
+    const r = runSync([BIN, "restore", "--from", b.to, "--data-dir", target, "--key-file", keyFile, "--audit-key-file", auditKey]);
     expect(r.exitCode).toBe(0);
-    const restored = await startProcess([BIN, "--port", "0", "--data-dir", target, "--key-file", keyFile]);
+    // the trail came along, whole, with the head the manifest names
+    const verified = runSync([BIN, "audit", "verify", "--data-dir", target, "--audit-key-file", auditKey]);
+    expect(verified.exitCode).toBe(0);
+    expect(verified.stdout).toContain(`ok, ${manifest.audit.events} events`);
+    expect(verified.stdout).toContain(`head ${manifest.audit.head}`);
+    const restored = await startProcess([BIN, "--port", "0", "--data-dir", target, "--key-file", keyFile, "--audit-key-file", auditKey]);
     try {
       for (const [id, rec] of stable) expect(await (await send(restored.url, "GET", `/api/users/${id}`)).json()).toEqual(rec);
       for (const id of deleted) expect((await send(restored.url, "GET", `/api/users/${id}`)).status).toBe(404);

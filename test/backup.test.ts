@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { backup } from "../src/backup/backup.ts";
 import { hashFile } from "../src/backup/files.ts";
 import { metaValue } from "../src/backup/store-info.ts";
+import { verifyChain } from "../src/audit/chain.ts";
 import { filesContaining, makeApp, removeDir, tempDir, userBody, type TestApp } from "./helpers.ts";
 import { runSync } from "./process.ts";
 
@@ -31,6 +32,9 @@ function state(d: string): string {
 }
 
 const mode = (p: string) => statSync(p).mode & 0o777;
+const auditKey = () => join(app.dataDir, "audit.key");
+/** The link key and the audit key of `app`, as an operator passes them to restore. */
+const withKeys = () => ["--key-file", app.keyFile, "--audit-key-file", auditKey()];
 let app: TestApp;
 let expected: Record<string, unknown>[] = [];
 const gone: string[] = [];
@@ -57,19 +61,28 @@ afterAll(() => {
 describe("privata backup", () => {
   test("a running store: manifest, checksums, integrity, modes, no key, data dir untouched", () => {
     bk = join(dir(), "bk");
+    app.audit.log.flush(); // the events of the last batching window too (the CLI blocks this process)
     const before = readdirSync(app.dataDir).sort();
     const r = cli("backup", "--data-dir", app.dataDir, "--to", bk);
     expect(r.stderr).not.toContain("error");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^privata backup: wrote .*identity 30, clinical 35, de-identified 5; write locks held [\d.]+ ms/);
-    expect(readdirSync(bk).sort()).toEqual(["clinical.db", "identity.db", "manifest.json"]);
+    expect(readdirSync(bk).sort()).toEqual(["audit.db", "clinical.db", "identity.db", "manifest.json"]);
     expect(readdirSync(app.dataDir).sort()).toEqual(before);
     expect(mode(bk)).toBe(0o700);
     for (const f of readdirSync(bk)) expect(mode(join(bk, f))).toBe(0o600);
 
     const text = readFileSync(join(bk, "manifest.json"), "utf8");
     const m = JSON.parse(text);
-    expect(m).toMatchObject({ format: "privata-backup", version: 1, key: null });
+    expect(m).toMatchObject({ format: "privata-backup", version: 2, key: null });
+    // the audit trail as it was after the stores' snapshot: every event, its head, its key's check value
+    app.audit.log.flush();
+    const trail = [...app.audit.store.all()];
+    expect(m.audit).toEqual({
+      file: "audit.db", ...hashFile(join(bk, "audit.db")), events: trail.length,
+      head: Buffer.from(trail.at(-1)!.mac).toString("hex"), keyCheck: app.audit.store.meta.get("key_check"),
+    });
+    expect(text).not.toContain(readFileSync(join(app.dataDir, "audit.key"), "utf8").trim()); // nor the audit key
     expect(m.identity).toEqual({ file: "identity.db", ...hashFile(join(bk, "identity.db")), records: { users: 30 } });
     expect(m.clinical).toEqual({ file: "clinical.db", ...hashFile(join(bk, "clinical.db")), records: { users: 35 }, deidentified: { users: 5 } });
     expect(Math.abs(Date.parse(m.snapshotAt) - Date.now())).toBeLessThan(60_000);
@@ -77,13 +90,13 @@ describe("privata backup", () => {
     expect(m.pairId).toBe(metaValue(app.stores.clinical.db, "pair_id"));
     expect(text).not.toContain(readFileSync(app.keyFile, "utf8").trim()); // the check value, never the key
 
-    for (const f of ["identity.db", "clinical.db"]) {
+    for (const f of ["identity.db", "clinical.db", "audit.db"]) {
       const db = new Database(join(bk, f), { readonly: true });
       expect(db.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
       db.close();
     }
     // a standalone file: reading it created no -wal/-shm beside it
-    expect(readdirSync(bk).length).toBe(3);
+    expect(readdirSync(bk).length).toBe(4);
     // the copies keep the separation: no clinical value in identity.db, no identity value in clinical.db
     const rec = expected[15]!; // not updated (an update's diagnosis names the id)
     expect(filesContaining(bk, String(rec.diagnosis))).toEqual(["clinical.db"]);
@@ -91,16 +104,28 @@ describe("privata backup", () => {
     expect(filesContaining(bk, String(rec.id))).toEqual(["identity.db"]);
   });
 
-  test("restore: every record back, deleted ones absent, the existing key checked and not copied", async () => {
+  test("restore: every record back, deleted ones absent, the existing key checked and not copied; the audit trail continues", async () => {
     const target = join(dir(), "new");
-    const r = cli("restore", "--from", bk, "--data-dir", target, "--key-file", app.keyFile);
+    const r = cli("restore", "--from", bk, "--data-dir", target, ...withKeys());
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`restored 30 record(s)`);
     expect(r.stdout).toContain(`link key checked: ${app.keyFile}`);
-    expect(readdirSync(target).sort()).toEqual(["clinical.db", "identity.db"]);
+    const events = JSON.parse(readFileSync(join(bk, "manifest.json"), "utf8")).audit.events as number;
+    expect(r.stdout).toContain(`with its audit trail (${events} event(s))`);
+    expect(readdirSync(target).sort()).toEqual(["audit.db", "clinical.db", "identity.db"]);
     for (const f of readdirSync(target)) expect(mode(join(target, f))).toBe(0o600);
+    // the operator puts the audit key where the server reads it (here the default, <data-dir>/audit.key)
+    cpSync(auditKey(), join(target, "audit.key"));
     const t = makeApp({ dataDir: target, keyFile: app.keyFile });
     try {
+      // the same chain goes on: no audit.restart, every event verifies, the backup's events first
+      await t.req("GET", `/api/users/${expected[0]!.id}`);
+      t.audit.log.flush();
+      const trail = [...t.audit.store.all()];
+      expect(trail.length).toBe(events + 1);
+      expect(trail.some((e) => e.action === "audit.restart")).toBe(false);
+      const key = Buffer.from(readFileSync(auditKey(), "utf8").trim(), "hex");
+      expect(verifyChain(key, trail)).toMatchObject({ ok: true, events: events + 1 });
       for (const rec of expected) expect(await (await t.req("GET", `/api/users/${rec.id}`)).json()).toEqual(rec);
       for (const id of gone) expect((await t.req("GET", `/api/users/${id}`)).status).toBe(404);
       expect(t.stores.counts()).toEqual({ identity: 30, clinical: 35, deidentified: 5 });
@@ -117,9 +142,11 @@ describe("privata backup", () => {
     expect(mode(join(to, "link.key"))).toBe(0o600);
     expect(JSON.parse(readFileSync(join(to, "manifest.json"), "utf8")).key).toEqual({ file: "link.key", ...hashFile(join(to, "link.key")) });
     const target = join(dir(), "new");
-    const r = cli("restore", "--from", to, "--data-dir", target);
+    const r = cli("restore", "--from", to, "--data-dir", target, "--without-audit");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`link key written to ${join(target, "link.key")}`);
+    expect(r.stdout).toContain("without its audit trail (--without-audit)");
+    expect(existsSync(join(target, "audit.db"))).toBe(false); // the server starts a new trail (audit.restart)
     expect(mode(join(target, "link.key"))).toBe(0o600);
     const t = makeApp({ dataDir: target });
     expect(t.stores.counts().identity).toBe(30);
@@ -131,12 +158,12 @@ describe("privata backup", () => {
     expect(cli("backup", "--data-dir", app.dataDir, "--identity-to", a, "--clinical-to", b, "--with-key").exitCode).toBe(2);
     expect(existsSync(a) || existsSync(b)).toBe(false);
     expect(cli("backup", "--data-dir", app.dataDir, "--identity-to", a, "--clinical-to", b).exitCode).toBe(0);
-    expect(readdirSync(a).sort()).toEqual(["identity.db", "manifest.json"]);
+    expect(readdirSync(a).sort()).toEqual(["audit.db", "identity.db", "manifest.json"]); // the trail with identity
     expect(readdirSync(b).sort()).toEqual(["clinical.db", "manifest.json"]);
     expect(readFileSync(join(a, "manifest.json"), "utf8")).toBe(readFileSync(join(b, "manifest.json"), "utf8"));
     const target = join(dir(), "new");
-    expect(cli("restore", "--identity-from", a, "--clinical-from", b, "--data-dir", target, "--key-file", app.keyFile).exitCode).toBe(0);
-    expect(readdirSync(target).sort()).toEqual(["clinical.db", "identity.db"]);
+    expect(cli("restore", "--identity-from", a, "--clinical-from", b, "--data-dir", target, ...withKeys()).exitCode).toBe(0);
+    expect(readdirSync(target).sort()).toEqual(["audit.db", "clinical.db", "identity.db"]);
   });
 
   test("no server running: the data dir is only read (every byte as before)", async () => {
@@ -227,14 +254,18 @@ describe("privata restore refuses before it writes anything", () => {
     return p;
   };
 
-  const withKey = () => ["--key-file", app.keyFile];
+  const withKey = withKeys;
   test.each([
     ["a checksum in the manifest", (d: string) => editManifest(d, (m) => (m.identity.sha256 = "0".repeat(64))), withKey, "does not match its SHA-256"],
     ["one changed byte in a store", (d: string) => flipByte(join(d, "clinical.db")), withKey, "does not match its SHA-256"],
     ["a size in the manifest", (d: string) => editManifest(d, (m) => (m.clinical.bytes += 1)), withKey, "bytes, the manifest says"],
     ["a missing store", (d: string) => rmSync(join(d, "identity.db")), withKey, "is missing"],
     ["a missing manifest", (d: string) => rmSync(join(d, "manifest.json")), withKey, "no readable manifest.json"],
-    ["a manifest of another format", (d: string) => editManifest(d, (m) => (m.version = 2)), withKey, "not a privata backup manifest"],
+    ["a manifest of another format", (d: string) => editManifest(d, (m) => (m.version = 3)), withKey, "not a privata backup manifest"],
+    ["one changed byte in audit.db", (d: string) => flipByte(join(d, "audit.db")), withKey, "does not match its SHA-256"],
+    ["an event count of the trail in the manifest", (d: string) => editManifest(d, (m) => (m.audit.events -= 1)), withKey, "audit.db of this backup differs from the manifest"],
+    ["a mismatched audit key", () => {}, () => ["--key-file", app.keyFile, "--audit-key-file", otherKey()], "does not match the audit.db of this backup"],
+    ["no audit key", () => {}, () => ["--key-file", app.keyFile], "holds audit.db and audit key file"],
     ["a record count in the manifest", (d: string) => editManifest(d, (m) => (m.identity.records.users = 29)), withKey, "record counts"],
     ["a mismatched key", () => {}, () => ["--key-file", otherKey()], "does not match this backup"],
     // no --key-file: the default <target>/link.key does not exist, and this backup has no key
@@ -255,17 +286,17 @@ describe("privata restore refuses before it writes anything", () => {
     const full = dir();
     writeFileSync(join(full, "x"), "keep");
     const before = state(full);
-    let r = cli("restore", "--from", bk, "--data-dir", full, "--key-file", app.keyFile);
+    let r = cli("restore", "--from", bk, "--data-dir", full, ...withKeys());
     expect([r.exitCode, r.stderr.includes("is not empty")]).toEqual([1, true]);
     expect(state(full)).toBe(before);
-    r = cli("restore", "--from", bk, "--data-dir", join(full, "no", "new"), "--key-file", app.keyFile);
+    r = cli("restore", "--from", bk, "--data-dir", join(full, "no", "new"), ...withKeys());
     expect([r.exitCode, r.stderr.includes("does not exist")]).toEqual([1, true]);
     expect(state(join(full, "no"))).toBe("absent");
     // identity.db of one backup, clinical.db of another (taken later, another manifest)
     const later = join(dir(), "later");
     expect(cli("backup", "--data-dir", app.dataDir, "--to", later).exitCode).toBe(0);
     const target = join(dir(), "new");
-    r = cli("restore", "--identity-from", bk, "--clinical-from", later, "--data-dir", target, "--key-file", app.keyFile);
+    r = cli("restore", "--identity-from", bk, "--clinical-from", later, "--data-dir", target, ...withKeys());
     expect([r.exitCode, r.stderr.includes("not parts of the same backup")]).toEqual([1, true]);
     expect(state(target)).toBe("absent");
   });
@@ -273,9 +304,24 @@ describe("privata restore refuses before it writes anything", () => {
   test("an empty target dir is used and stays empty on failure", () => {
     const target = dir();
     const from = spoiled((d) => flipByte(join(d, "identity.db")));
-    expect(cli("restore", "--from", from, "--data-dir", target, "--key-file", app.keyFile).exitCode).toBe(1);
+    expect(cli("restore", "--from", from, "--data-dir", target, ...withKeys()).exitCode).toBe(1);
     expect(readdirSync(target)).toEqual([]);
-    expect(cli("restore", "--from", bk, "--data-dir", target, "--key-file", app.keyFile).exitCode).toBe(0);
+    expect(cli("restore", "--from", bk, "--data-dir", target, ...withKeys()).exitCode).toBe(0);
+    expect(readdirSync(target).sort()).toEqual(["audit.db", "clinical.db", "identity.db"]);
+  });
+
+  test("a backup of the first format (version 1, no audit trail) restores as before, without an audit key", () => {
+    const from = spoiled((d) => {
+      editManifest(d, (m) => {
+        m.version = 1;
+        delete m.audit;
+      });
+      rmSync(join(d, "audit.db"));
+    });
+    const target = join(dir(), "new");
+    const r = cli("restore", "--from", from, "--data-dir", target, "--key-file", app.keyFile);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("the backup holds no audit trail");
     expect(readdirSync(target).sort()).toEqual(["clinical.db", "identity.db"]);
   });
 });

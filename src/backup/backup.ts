@@ -8,6 +8,8 @@ import { BackupError, checkEmptyTarget, Created, fsyncPath, hashFile, isInside }
 import { KEY_FILE, MANIFEST_FILE, manifestText, type Manifest } from "./manifest.ts";
 import { holdPairedSnapshots, type Window } from "./snapshot.ts";
 import { deidentifiedCounts, META_KEY_CHECK, META_PAIR_ID, metaValue, recordCounts } from "./store-info.ts";
+import { AUDIT_FILE } from "../db/audit.ts";
+import { copyAudit } from "./audit-copy.ts";
 
 export interface BackupOptions {
   dataDir: string;
@@ -83,6 +85,15 @@ export function backup(opts: BackupOptions): BackupResult {
       created.file(final[store]);
       renameSync(part[store], final[store]);
     }
+    // The audit trail goes with identity.db (it names principals; the clinical side stays
+    // free of who did what), copied after the pair's snapshot (see copyAudit).
+    const auditSrc = join(opts.dataDir, AUDIT_FILE);
+    let audit: Manifest["audit"] = null;
+    if (existsSync(auditSrc)) {
+      const to = join(opts.identityTo, AUDIT_FILE);
+      const facts = copyAudit(auditSrc, to, created);
+      audit = { file: AUDIT_FILE, ...hashFile(to), ...facts };
+    }
     let keyEntry: Manifest["key"] = null;
     if (opts.keyTo && key) {
       // only when asked (--with-key), owner-only, never over an existing file
@@ -92,13 +103,14 @@ export function backup(opts: BackupOptions): BackupResult {
     }
     const manifest: Manifest = {
       format: "privata-backup",
-      version: 1,
+      version: 2,
       snapshotAt: window.at.toISOString(),
       pairId,
       keyCheck,
       identity: { file: IDENTITY_FILE, ...hashFile(final.identity), records: recordCounts(rows.identity) },
       clinical: { file: CLINICAL_FILE, ...hashFile(final.clinical), records: clinicalRecords, deidentified },
       key: keyEntry,
+      audit,
     };
     // the manifest last: a dir without one is an incomplete backup, which restore refuses
     for (const dir of dirs) writeDurably(join(dir, MANIFEST_FILE), manifestText(manifest), created);

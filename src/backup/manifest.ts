@@ -19,7 +19,8 @@ const fileEntry = z.strictObject({ file: fileName, bytes: count, sha256: hex(64)
  */
 export const manifestSchema = z.strictObject({
   format: z.literal("privata-backup"),
-  version: z.literal(1),
+  /** 2 since backups carry the audit trail; a version 1 backup (no `audit`) restores as before */
+  version: z.union([z.literal(1), z.literal(2)]),
   /** the instant both snapshots were taken (the write locks were held then) */
   snapshotAt: z.iso.datetime(),
   /** the store pair id both files carry (src/db/pairing.ts) */
@@ -30,6 +31,8 @@ export const manifestSchema = z.strictObject({
   clinical: fileEntry.extend({ records: z.record(z.string(), count), deidentified: z.record(z.string(), count) }),
   /** the link key, only when the backup was asked to include it (--with-key) */
   key: fileEntry.nullable(),
+  /** audit.db, beside identity.db (src/backup/audit-copy.ts); null when the data dir had none */
+  audit: fileEntry.extend({ events: count, head: hex(64).nullable(), keyCheck: hex(32) }).nullable().optional(),
 });
 
 export type Manifest = z.output<typeof manifestSchema>;

@@ -1,6 +1,8 @@
 import { chmodSync, copyFileSync, constants, existsSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CLINICAL_FILE, IDENTITY_FILE } from "../db/stores.ts";
+import { AUDIT_FILE } from "../db/audit.ts";
+import { AUDIT_CHECK_LABEL, loadAuditKey } from "../audit/open.ts";
 import { keyCheckValue, loadLinkKey, sameCheckValue } from "../crypto/link-key.ts";
 import { BackupError, checkEmptyTarget, Created, fsyncPath, hashFile } from "./files.ts";
 import type { Manifest } from "./manifest.ts";
@@ -12,10 +14,16 @@ export interface RestoreOptions {
   dataDir: string;
   /** the key the restored server will use: checked if it exists, else written from the backup */
   keyFile: string;
+  /** the audit key the restored server will use: must exist and match when the backup holds audit.db */
+  auditKeyFile: string;
+  /** restore without the backup's audit.db (the server then starts a new trail with audit.restart) */
+  withoutAudit?: boolean;
 }
 
 export interface RestoreResult {
   manifest: Manifest;
+  /** whether audit.db was restored */
+  auditRestored: boolean;
   /** whether the key was written to keyFile (from the backup) or an existing one was checked */
   keyWritten: boolean;
 }
@@ -39,6 +47,8 @@ export function restore(opts: RestoreOptions): RestoreResult {
   if (!sameCheckValue(keyCheckValue(key), manifest.keyCheck)) {
     throw new BackupError(`link key ${keyExists ? opts.keyFile : files.key} does not match this backup (key check value differs)`);
   }
+  const withAudit = files.audit !== null && !opts.withoutAudit;
+  if (withAudit) checkAuditKey(opts.auditKeyFile, manifest.audit!.keyCheck);
   checkEmptyTarget(opts.dataDir, "restore target");
   const dataDir = resolve(opts.dataDir);
   if (!keyExists && dirname(resolve(opts.keyFile)) !== dataDir && !existsSync(dirname(opts.keyFile))) {
@@ -51,6 +61,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     const targets = [
       { from: files.identity, to: join(dataDir, IDENTITY_FILE), entry: manifest.identity },
       { from: files.clinical, to: join(dataDir, CLINICAL_FILE), entry: manifest.clinical },
+      ...(withAudit ? [{ from: files.audit!, to: join(dataDir, AUDIT_FILE), entry: manifest.audit! }] : []),
     ];
     for (const t of targets) {
       const tmp = `${t.to}.partial`;
@@ -76,9 +87,32 @@ export function restore(opts: RestoreOptions): RestoreResult {
     }
     fsyncPath(dataDir);
     created.keep();
-    return { manifest, keyWritten };
+    return { manifest, keyWritten, auditRestored: withAudit };
   } catch (err) {
     created.undo();
     throw err;
+  }
+}
+
+/**
+ * A backup never holds the audit key (like the link key without --with-key): the trail is
+ * restored only with the key it was written with, or the restored server could neither verify
+ * nor continue it (it refuses to start with another key).
+ */
+function checkAuditKey(keyFile: string, keyCheck: string): void {
+  if (!existsSync(keyFile)) {
+    throw new BackupError(
+      `this backup holds audit.db and audit key file ${keyFile} does not exist; pass --audit-key-file with the key the trail was written with, ` +
+        "or --without-audit to restore without it (the restored server then starts a new trail with an audit.restart event)",
+    );
+  }
+  let key: Buffer;
+  try {
+    key = loadAuditKey(keyFile);
+  } catch (err) {
+    throw new BackupError((err as Error).message);
+  }
+  if (!sameCheckValue(keyCheckValue(key, AUDIT_CHECK_LABEL), keyCheck)) {
+    throw new BackupError(`audit key ${keyFile} does not match the audit.db of this backup (key check value differs)`);
   }
 }

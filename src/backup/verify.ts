@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { BackupError, hashFile } from "./files.ts";
 import { readManifest, type Manifest } from "./manifest.ts";
 import { deidentifiedCounts, META_KEY_CHECK, META_PAIR_ID, metaValue } from "./store-info.ts";
+import { auditFacts, type AuditFacts } from "./audit-copy.ts";
 
 export interface BackupSource {
   /** the backup dir (--from): both stores, the manifest and the key if it was included */
@@ -14,7 +15,7 @@ export interface BackupSource {
 
 export interface VerifiedBackup {
   manifest: Manifest;
-  files: { identity: string; clinical: string; key: string | null };
+  files: { identity: string; clinical: string; key: string | null; audit: string | null };
 }
 
 /** The file is there, has the manifest's size, and its bytes hash to the manifest's SHA-256. */
@@ -56,6 +57,10 @@ export function verifyBackup(src: BackupSource): VerifiedBackup {
     checkFile(key, manifest.key);
   }
 
+  // the audit trail, if the data dir had one, sits beside identity.db
+  const audit = manifest.audit ? join(src.identityFrom, manifest.audit.file) : null;
+  if (audit) checkFile(audit, manifest.audit!);
+
   // Checksums prove the bytes are the ones the backup wrote; these prove the manifest
   // describes these stores (and catch a manifest edited by hand to match other files).
   // Read-only: the copies are rollback-journal files, so nothing is created beside them.
@@ -82,5 +87,23 @@ export function verifyBackup(src: BackupSource): VerifiedBackup {
     identity.close(true);
     clinical.close(true);
   }
-  return { manifest, files: { ...files, key } };
+  if (audit) checkAudit(audit, manifest.audit!);
+  return { manifest, files: { ...files, key, audit } };
+}
+
+/** The copy of audit.db is the trail the manifest describes: its events, head and key check. */
+function checkAudit(path: string, entry: NonNullable<Manifest["audit"]>): void {
+  const db = new Database(path, { readonly: true, strict: true });
+  let facts: AuditFacts;
+  try {
+    facts = auditFacts(db);
+  } catch (err) {
+    if (err instanceof BackupError) throw err;
+    throw new BackupError(`audit.db of this backup cannot be read: ${(err as Error).message.split("\n")[0]}`);
+  } finally {
+    db.close(true);
+  }
+  if (facts.events !== entry.events || facts.head !== entry.head || facts.keyCheck !== entry.keyCheck) {
+    throw new BackupError("audit.db of this backup differs from the manifest (events, head or key check value)");
+  }
 }

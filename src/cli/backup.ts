@@ -15,7 +15,8 @@ const SPEC = {
 const ABOUT = `A consistent copy of both stores, taken while the server runs (or not): the two
 snapshots are of one instant, the copies pass PRAGMA integrity_check, and a manifest
 (time, record counts, SHA-256 and size of each file, the key check value) is written last.
-The link key is not copied unless --with-key is given: keep it apart from the data.`;
+The audit trail (audit.db) is copied beside identity.db; its key never is. The link key is
+not copied unless --with-key is given: keep it apart from the data.`;
 
 export const backupCommand: Command = {
   name: "backup",
@@ -41,7 +42,8 @@ export const backupCommand: Command = {
     console.log(
       `privata backup: wrote ${r.dirs.join(", ")} (snapshot at ${m.snapshotAt}; records: identity ${sum(m.identity.records)}, ` +
         `clinical ${sum(m.clinical.records)}, de-identified ${sum(m.clinical.deidentified)}; ` +
-        `write locks held ${r.window.heldMs.toFixed(1)} ms, copy ${Math.round(r.copyMs)} ms)`,
+        `write locks held ${r.window.heldMs.toFixed(1)} ms, copy ${Math.round(r.copyMs)} ms; ` +
+        `audit trail: ${m.audit ? `${m.audit.events} event(s)` : "none"})`,
     );
     if (m.key) console.error(`privata backup: the link key is in ${join(to!, KEY_FILE)}: with it this backup unlocks every record; store it apart`);
     else console.error("privata backup: the link key was not copied; restoring needs it (--key-file), so back it up separately");

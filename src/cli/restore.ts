@@ -8,6 +8,8 @@ const SPEC = {
   "clinical-from": { type: "string", arg: "DIR", help: "where clinical.db is, if kept apart" },
   "data-dir": { type: "string", arg: "DIR", env: "PRIVATA_DATA_DIR", help: "the new data dir (must not exist or be empty); required" },
   "key-file": { type: "string", arg: "FILE", env: "PRIVATA_LINK_KEY_FILE", help: "link key: checked if it exists, else written from the backup (default <data-dir>/link.key)" },
+  "audit-key-file": { type: "string", arg: "FILE", env: "PRIVATA_AUDIT_KEY_FILE", help: "audit key the backup's audit.db was written with; must exist (default <data-dir>/audit.key)" },
+  "without-audit": { type: "boolean", help: "restore without the backup's audit.db: the server starts a new trail (audit.restart)" },
 } satisfies Record<string, OptionSpec>;
 
 const ABOUT = `Restore a backup into a new data dir. Before anything is written it checks the
@@ -21,7 +23,7 @@ export const restoreCommand: Command = {
   run(argv, env) {
     const v = parseOptions(SPEC, argv, env);
     if (!v) {
-      process.stdout.write(usage("privata restore --from DIR --data-dir NEW [--key-file FILE]", ABOUT, SPEC));
+      process.stdout.write(usage("privata restore --from DIR --data-dir NEW [--key-file FILE] [--audit-key-file FILE | --without-audit]", ABOUT, SPEC));
       return 0;
     }
     const from = typeof v.from === "string" ? resolve(v.from) : null;
@@ -33,13 +35,20 @@ export const restoreCommand: Command = {
     const dataDir = resolve(v["data-dir"]);
     const keyFile = resolve(typeof v["key-file"] === "string" ? v["key-file"] : join(dataDir, "link.key"));
 
-    const r = restore({ source: { from, identityFrom, clinicalFrom }, dataDir, keyFile });
+    const auditKeyFile = resolve(typeof v["audit-key-file"] === "string" ? v["audit-key-file"] : join(dataDir, "audit.key"));
+    const r = restore({ source: { from, identityFrom, clinicalFrom }, dataDir, keyFile, auditKeyFile, withoutAudit: v["without-audit"] === true });
     const n = Object.values(r.manifest.identity.records).reduce((a, b) => a + b, 0);
     console.log(
       `privata restore: restored ${n} record(s) from the snapshot of ${r.manifest.snapshotAt} into ${dataDir}; ` +
         `link key ${r.keyWritten ? "written to" : "checked:"} ${keyFile}`,
     );
-    console.error(`privata restore: start it with: privata --data-dir ${dataDir} --key-file ${keyFile}`);
+    const audit = r.auditRestored
+      ? `, with its audit trail (${r.manifest.audit!.events} event(s))`
+      : r.manifest.audit
+        ? ", without its audit trail (--without-audit): the server starts a new one"
+        : " (the backup holds no audit trail: the server starts a new one)";
+    console.log(`privata restore: ${dataDir}${audit}`);
+    console.error(`privata restore: start it with: privata --data-dir ${dataDir} --key-file ${keyFile}${r.auditRestored ? ` --audit-key-file ${auditKeyFile}` : ""}`);
     return 0;
   },
 };
