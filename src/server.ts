@@ -6,6 +6,7 @@ import { MODELS } from "./models/registry.ts";
 import { Authenticator } from "./auth/keys.ts";
 import { ensureAdminKey } from "./auth/bootstrap.ts";
 import { openAuditTrail, type AuditTrail } from "./audit/open.ts";
+import type { AppEnv } from "./auth/env.ts";
 
 export interface Running {
   url: string;
@@ -30,7 +31,7 @@ function absolute(req: Request, origin: string): Request {
 export function startServer(config: Config): Running {
   // Bind first: a busy port or a bad host must fail before any file (stores, a new link key)
   // is created. No request can run before the stores are open: nothing below yields.
-  let fetch: (req: Request, server: Bun.Server<undefined>) => Response | Promise<Response> = () => new Response(null, { status: 503 });
+  let fetch: (req: Request, env: AppEnv["Bindings"]) => Response | Promise<Response> = () => new Response(null, { status: 503 });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -39,8 +40,12 @@ export function startServer(config: Config): Running {
       // Bun's default is development mode (NODE_ENV is unset, and "development" in a compiled
       // binary), which answers an error that escapes the app with a page showing its stack.
       development: false,
-      // the server as the app's env: the failed-authentication limit asks it for the peer's address
-      fetch: (req, srv) => fetch(absolute(req, origin), srv),
+      // The server as the app's env: the failed-authentication limit asks it for the peer's
+      // address. It knows only the request it was handed, so a rewritten one asks for that.
+      fetch: (req, srv) => {
+        const abs = absolute(req, origin);
+        return fetch(abs, abs === req ? srv : { requestIP: () => srv.requestIP(req) });
+      },
       // No transport cap below the app's: Bun's own 413 has no JSON body. The app's bodyLimit
       // refuses an over-cap Content-Length before reading and stops a chunked body at the cap.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,

@@ -129,15 +129,15 @@ test("restore drill: backups under write load restore every acknowledged record,
   const load = Promise.all(Array.from({ length: 6 }, (_, w) => worker(w)));
   await Bun.sleep(200);
 
-  const backups: { to: string; start: number; end: number; stdout: string }[] = [];
+  const backups: { to: string; audit: string; start: number; end: number; stdout: string }[] = [];
   for (let i = 0; i < 3; i++) {
-    const to = join(dir(), "bk");
+    const [to, audit] = [join(dir(), "bk"), join(dir(), "audit")];
     const start = performance.now();
-    const proc = Bun.spawn([BIN, "backup", "--data-dir", dataDir, "--key-file", keyFile, "--to", to], { env: childEnv(), stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([BIN, "backup", "--data-dir", dataDir, "--key-file", keyFile, "--to", to, "--audit-to", audit], { env: childEnv(), stdout: "pipe", stderr: "pipe" });
     const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
     if (code !== 0) console.error(stderr);
     expect(code).toBe(0);
-    backups.push({ to, start, end: performance.now(), stdout });
+    backups.push({ to, audit, start, end: performance.now(), stdout });
     await Bun.sleep(150);
   }
   loading = false;
@@ -154,7 +154,7 @@ test("restore drill: backups under write load restore every acknowledged record,
     const manifest = JSON.parse(readFileSync(join(b.to, "manifest.json"), "utf8"));
     const target = join(dir(), "restored");
     const auditKey = join(dataDir, "audit.key");
-    const r = runSync([BIN, "restore", "--from", b.to, "--data-dir", target, "--key-file", keyFile, "--audit-key-file", auditKey]);
+    const r = runSync([BIN, "restore", "--from", b.to, "--audit-from", b.audit, "--data-dir", target, "--key-file", keyFile, "--audit-key-file", auditKey]);
     expect(r.exitCode).toBe(0);
     // the trail came along, whole, with the head the manifest names
     const verified = runSync([BIN, "audit", "verify", "--data-dir", target, "--audit-key-file", auditKey]);

@@ -33,8 +33,13 @@ function state(d: string): string {
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 const auditKey = () => join(app.dataDir, "audit.key");
-/** The link key and the audit key of `app`, as an operator passes them to restore. */
-const withKeys = () => ["--key-file", app.keyFile, "--audit-key-file", auditKey()];
+const withKeys = () => ["--key-file", app.keyFile];
+/** One byte of a file changed (its last), as damage on the backup medium would. */
+const flipLastByte = (p: string) => {
+  const b = readFileSync(p);
+  b[b.length - 1] = b[b.length - 1]! ^ 0xff;
+  writeFileSync(p, b);
+};
 let app: TestApp;
 let expected: Record<string, unknown>[] = [];
 const gone: string[] = [];
@@ -61,28 +66,20 @@ afterAll(() => {
 describe("privata backup", () => {
   test("a running store: manifest, checksums, integrity, modes, no key, data dir untouched", () => {
     bk = join(dir(), "bk");
-    app.audit.log.flush(); // the events of the last batching window too (the CLI blocks this process)
     const before = readdirSync(app.dataDir).sort();
     const r = cli("backup", "--data-dir", app.dataDir, "--to", bk);
     expect(r.stderr).not.toContain("error");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^privata backup: wrote .*identity 30, clinical 35, de-identified 5; write locks held [\d.]+ ms/);
-    expect(readdirSync(bk).sort()).toEqual(["audit.db", "clinical.db", "identity.db", "manifest.json"]);
+    expect(readdirSync(bk).sort()).toEqual(["clinical.db", "identity.db", "manifest.json"]);
     expect(readdirSync(app.dataDir).sort()).toEqual(before);
     expect(mode(bk)).toBe(0o700);
     for (const f of readdirSync(bk)) expect(mode(join(bk, f))).toBe(0o600);
 
     const text = readFileSync(join(bk, "manifest.json"), "utf8");
     const m = JSON.parse(text);
-    expect(m).toMatchObject({ format: "privata-backup", version: 2, key: null });
-    // the audit trail as it was after the stores' snapshot: every event, its head, its key's check value
-    app.audit.log.flush();
-    const trail = [...app.audit.store.all()];
-    expect(m.audit).toEqual({
-      file: "audit.db", ...hashFile(join(bk, "audit.db")), events: trail.length,
-      head: Buffer.from(trail.at(-1)!.mac).toString("hex"), keyCheck: app.audit.store.meta.get("key_check"),
-    });
-    expect(text).not.toContain(readFileSync(join(app.dataDir, "audit.key"), "utf8").trim()); // nor the audit key
+    expect(m).toMatchObject({ format: "privata-backup", version: 2, key: null, audit: null }); // the trail only with --audit-to
+    expect(r.stderr).toContain("the audit trail was not copied (--audit-to DIR");
     expect(m.identity).toEqual({ file: "identity.db", ...hashFile(join(bk, "identity.db")), records: { users: 30 } });
     expect(m.clinical).toEqual({ file: "clinical.db", ...hashFile(join(bk, "clinical.db")), records: { users: 35 }, deidentified: { users: 5 } });
     expect(Math.abs(Date.parse(m.snapshotAt) - Date.now())).toBeLessThan(60_000);
@@ -90,13 +87,13 @@ describe("privata backup", () => {
     expect(m.pairId).toBe(metaValue(app.stores.clinical.db, "pair_id"));
     expect(text).not.toContain(readFileSync(app.keyFile, "utf8").trim()); // the check value, never the key
 
-    for (const f of ["identity.db", "clinical.db", "audit.db"]) {
+    for (const f of ["identity.db", "clinical.db"]) {
       const db = new Database(join(bk, f), { readonly: true });
       expect(db.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
       db.close();
     }
     // a standalone file: reading it created no -wal/-shm beside it
-    expect(readdirSync(bk).length).toBe(4);
+    expect(readdirSync(bk).length).toBe(3);
     // the copies keep the separation: no clinical value in identity.db, no identity value in clinical.db
     const rec = expected[15]!; // not updated (an update's diagnosis names the id)
     expect(filesContaining(bk, String(rec.diagnosis))).toEqual(["clinical.db"]);
@@ -104,28 +101,17 @@ describe("privata backup", () => {
     expect(filesContaining(bk, String(rec.id))).toEqual(["identity.db"]);
   });
 
-  test("restore: every record back, deleted ones absent, the existing key checked and not copied; the audit trail continues", async () => {
+  test("restore: every record back, deleted ones absent, the existing key checked and not copied", async () => {
     const target = join(dir(), "new");
     const r = cli("restore", "--from", bk, "--data-dir", target, ...withKeys());
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`restored 30 record(s)`);
     expect(r.stdout).toContain(`link key checked: ${app.keyFile}`);
-    const events = JSON.parse(readFileSync(join(bk, "manifest.json"), "utf8")).audit.events as number;
-    expect(r.stdout).toContain(`with its audit trail (${events} event(s))`);
-    expect(readdirSync(target).sort()).toEqual(["audit.db", "clinical.db", "identity.db"]);
+    expect(r.stdout).toContain("the backup holds no audit trail");
+    expect(readdirSync(target).sort()).toEqual(["clinical.db", "identity.db"]);
     for (const f of readdirSync(target)) expect(mode(join(target, f))).toBe(0o600);
-    // the operator puts the audit key where the server reads it (here the default, <data-dir>/audit.key)
-    cpSync(auditKey(), join(target, "audit.key"));
     const t = makeApp({ dataDir: target, keyFile: app.keyFile });
     try {
-      // the same chain goes on: no audit.restart, every event verifies, the backup's events first
-      await t.req("GET", `/api/users/${expected[0]!.id}`);
-      t.audit.log.flush();
-      const trail = [...t.audit.store.all()];
-      expect(trail.length).toBe(events + 1);
-      expect(trail.some((e) => e.action === "audit.restart")).toBe(false);
-      const key = Buffer.from(readFileSync(auditKey(), "utf8").trim(), "hex");
-      expect(verifyChain(key, trail)).toMatchObject({ ok: true, events: events + 1 });
       for (const rec of expected) expect(await (await t.req("GET", `/api/users/${rec.id}`)).json()).toEqual(rec);
       for (const id of gone) expect((await t.req("GET", `/api/users/${id}`)).status).toBe(404);
       expect(t.stores.counts()).toEqual({ identity: 30, clinical: 35, deidentified: 5 });
@@ -142,11 +128,9 @@ describe("privata backup", () => {
     expect(mode(join(to, "link.key"))).toBe(0o600);
     expect(JSON.parse(readFileSync(join(to, "manifest.json"), "utf8")).key).toEqual({ file: "link.key", ...hashFile(join(to, "link.key")) });
     const target = join(dir(), "new");
-    const r = cli("restore", "--from", to, "--data-dir", target, "--without-audit");
+    const r = cli("restore", "--from", to, "--data-dir", target);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`link key written to ${join(target, "link.key")}`);
-    expect(r.stdout).toContain("without its audit trail (--without-audit)");
-    expect(existsSync(join(target, "audit.db"))).toBe(false); // the server starts a new trail (audit.restart)
     expect(mode(join(target, "link.key"))).toBe(0o600);
     const t = makeApp({ dataDir: target });
     expect(t.stores.counts().identity).toBe(30);
@@ -158,12 +142,78 @@ describe("privata backup", () => {
     expect(cli("backup", "--data-dir", app.dataDir, "--identity-to", a, "--clinical-to", b, "--with-key").exitCode).toBe(2);
     expect(existsSync(a) || existsSync(b)).toBe(false);
     expect(cli("backup", "--data-dir", app.dataDir, "--identity-to", a, "--clinical-to", b).exitCode).toBe(0);
-    expect(readdirSync(a).sort()).toEqual(["audit.db", "identity.db", "manifest.json"]); // the trail with identity
+    expect(readdirSync(a).sort()).toEqual(["identity.db", "manifest.json"]);
     expect(readdirSync(b).sort()).toEqual(["clinical.db", "manifest.json"]);
     expect(readFileSync(join(a, "manifest.json"), "utf8")).toBe(readFileSync(join(b, "manifest.json"), "utf8"));
     const target = join(dir(), "new");
     expect(cli("restore", "--identity-from", a, "--clinical-from", b, "--data-dir", target, ...withKeys()).exitCode).toBe(0);
+    expect(readdirSync(target).sort()).toEqual(["clinical.db", "identity.db"]);
+  });
+
+  test("--audit-to: the trail in a dir of its own, never beside a store; restored with --audit-from and its key, the chain goes on", async () => {
+    const [to, au] = [join(dir(), "bk"), join(dir(), "audit")];
+    for (const same of [to, join(dir(), "x")]) {
+      // beside a store (the --to dir, or a store's own dir) it is refused, and nothing is written
+      const args = same === to ? ["--to", to, "--audit-to", to] : ["--identity-to", same, "--clinical-to", to, "--audit-to", same];
+      const r = cli("backup", "--data-dir", app.dataDir, ...args);
+      expect([r.exitCode, r.stderr.includes("give it a dir of its own")]).toEqual([1, true]);
+      expect(existsSync(same) && readdirSync(same).length > 0).toBe(false);
+    }
+    app.audit.log.flush(); // the last batching window too (the CLI blocks this process)
+    expect(cli("backup", "--data-dir", app.dataDir, "--to", to, "--audit-to", au).exitCode).toBe(0);
+    expect(readdirSync(to).sort()).toEqual(["clinical.db", "identity.db", "manifest.json"]);
+    expect(readdirSync(au).sort()).toEqual(["audit.db", "manifest.json"]);
+    expect(mode(join(au, "audit.db"))).toBe(0o600);
+    const m = JSON.parse(readFileSync(join(au, "manifest.json"), "utf8"));
+    expect(readFileSync(join(to, "manifest.json"), "utf8")).toBe(readFileSync(join(au, "manifest.json"), "utf8"));
+    const trail = [...app.audit.store.all()];
+    expect(m.audit).toEqual({
+      file: "audit.db", ...hashFile(join(au, "audit.db")), events: trail.length,
+      head: Buffer.from(trail.at(-1)!.mac).toString("hex"), keyCheck: app.audit.store.meta.get("key_check"),
+    });
+    expect(readFileSync(join(au, "manifest.json"), "utf8")).not.toContain(readFileSync(auditKey(), "utf8").trim()); // never the key
+    // no record id or value in the trail's copy: pseudonyms and field names only
+    for (const rec of expected.slice(0, 5)) for (const v of [rec.id, rec.email, rec.diagnosis]) expect(filesContaining(au, String(v))).toEqual([]);
+
+    // without --audit-from the restore says what it needs; --without-audit leaves the trail out
+    const refused = join(dir(), "new");
+    let r = cli("restore", "--from", to, "--data-dir", refused, ...withKeys());
+    expect([r.exitCode, r.stderr.includes("pass --audit-from DIR and --audit-key-file FILE")]).toEqual([1, true]);
+    expect(state(refused)).toBe("absent");
+    r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", refused, ...withKeys());
+    expect([r.exitCode, r.stderr.includes("pass --audit-key-file FILE")]).toEqual([1, true]);
+    expect(state(refused)).toBe("absent");
+
+    const target = join(dir(), "new");
+    r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", target, ...withKeys(), "--audit-key-file", auditKey());
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`with its audit trail (${trail.length} event(s))`);
     expect(readdirSync(target).sort()).toEqual(["audit.db", "clinical.db", "identity.db"]);
+    // the operator puts the audit key where the server reads it (here the default, <data-dir>/audit.key)
+    cpSync(auditKey(), join(target, "audit.key"));
+    const t = makeApp({ dataDir: target, keyFile: app.keyFile });
+    try {
+      // the same chain goes on: no audit.restart, every event verifies, the backup's events first
+      await t.req("GET", `/api/users/${expected[0]!.id}`);
+      t.audit.log.flush();
+      const after = [...t.audit.store.all()];
+      expect(after.length).toBe(trail.length + 1);
+      expect(after.some((e) => e.action === "audit.restart")).toBe(false);
+      const key = Buffer.from(readFileSync(auditKey(), "utf8").trim(), "hex");
+      expect(verifyChain(key, after)).toMatchObject({ ok: true, events: trail.length + 1 });
+    } finally {
+      t.close();
+    }
+
+    // a damaged trail blocks its own restore, never the records' (--without-audit)
+    flipLastByte(join(au, "audit.db"));
+    const damaged = join(dir(), "new");
+    r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", damaged, ...withKeys(), "--audit-key-file", auditKey());
+    expect([r.exitCode, r.stderr.includes("does not match its SHA-256")]).toEqual([1, true]);
+    r = cli("restore", "--from", to, "--data-dir", damaged, ...withKeys(), "--without-audit");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("without its audit trail (--without-audit)");
+    expect(readdirSync(damaged).sort()).toEqual(["clinical.db", "identity.db"]); // the server starts a new trail (audit.restart)
   });
 
   test("no server running: the data dir is only read (every byte as before)", async () => {
@@ -262,10 +312,6 @@ describe("privata restore refuses before it writes anything", () => {
     ["a missing store", (d: string) => rmSync(join(d, "identity.db")), withKey, "is missing"],
     ["a missing manifest", (d: string) => rmSync(join(d, "manifest.json")), withKey, "no readable manifest.json"],
     ["a manifest of another format", (d: string) => editManifest(d, (m) => (m.version = 3)), withKey, "not a privata backup manifest"],
-    ["one changed byte in audit.db", (d: string) => flipByte(join(d, "audit.db")), withKey, "does not match its SHA-256"],
-    ["an event count of the trail in the manifest", (d: string) => editManifest(d, (m) => (m.audit.events -= 1)), withKey, "audit.db of this backup differs from the manifest"],
-    ["a mismatched audit key", () => {}, () => ["--key-file", app.keyFile, "--audit-key-file", otherKey()], "does not match the audit.db of this backup"],
-    ["no audit key", () => {}, () => ["--key-file", app.keyFile], "holds audit.db and audit key file"],
     ["a record count in the manifest", (d: string) => editManifest(d, (m) => (m.identity.records.users = 29)), withKey, "record counts"],
     ["a mismatched key", () => {}, () => ["--key-file", otherKey()], "does not match this backup"],
     // no --key-file: the default <target>/link.key does not exist, and this backup has no key
@@ -307,17 +353,16 @@ describe("privata restore refuses before it writes anything", () => {
     expect(cli("restore", "--from", from, "--data-dir", target, ...withKeys()).exitCode).toBe(1);
     expect(readdirSync(target)).toEqual([]);
     expect(cli("restore", "--from", bk, "--data-dir", target, ...withKeys()).exitCode).toBe(0);
-    expect(readdirSync(target).sort()).toEqual(["audit.db", "clinical.db", "identity.db"]);
+    expect(readdirSync(target).sort()).toEqual(["clinical.db", "identity.db"]);
   });
 
   test("a backup of the first format (version 1, no audit trail) restores as before, without an audit key", () => {
-    const from = spoiled((d) => {
+    const from = spoiled((d) =>
       editManifest(d, (m) => {
         m.version = 1;
         delete m.audit;
-      });
-      rmSync(join(d, "audit.db"));
-    });
+      }),
+    );
     const target = join(dir(), "new");
     const r = cli("restore", "--from", from, "--data-dir", target, "--key-file", app.keyFile);
     expect(r.exitCode).toBe(0);

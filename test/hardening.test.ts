@@ -2,6 +2,7 @@
 // and Bun's limit on the request head.
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { makeApp, removeDir, tempDir, userBody } from "./helpers.ts";
@@ -128,6 +129,15 @@ describe("failed authentications per client address", () => {
     expect(limited).not.toBeNull();
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await limited!.json()) as { error: { code: string } }).error.code).toBe("too_many_failed_authentications");
+    // a request Bun hands over with a relative URL (HTTP/1.0, no Host) counts for its address too
+    const rawStatus = await new Promise<number>((resolve, reject) => {
+      const sock = connect(s.port, "127.0.0.1", () => sock.write(`GET /api/users HTTP/1.0\r\nAuthorization: ${bad.authorization}\r\n\r\n`));
+      let data = "";
+      sock.on("data", (d) => (data += d.toString("utf8")));
+      sock.on("error", reject);
+      sock.on("close", () => resolve(Number(data.split(" ")[1] ?? 0)));
+    });
+    expect(rawStatus).toBe(429);
     expect((await fetch(`${s.url}/api/users`, { headers: admin })).status).toBe(200); // same address, valid key
     expect(await s.stop()).toBe(0);
     // a clean stop has written every event: one per 401, none for the 429s

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { addressKey, FailedAuthLimiter } from "./failed-auth.ts";
+import { addressKey, ALL_ADDRESSES_FACTOR, FailedAuthLimiter } from "./failed-auth.ts";
 
 describe("failed authentications per client address", () => {
   test("a burst, then one a second; another address has its own budget", () => {
@@ -14,6 +14,16 @@ describe("failed authentications per client address", () => {
     now = 10_000;
     expect([1, 2, 3].map(() => lim.take("10.0.0.1"))).toEqual([0, 0, 0]); // refilled, never past the burst
     expect(lim.take("10.0.0.1")).toBeGreaterThan(0);
+  });
+
+  test("all addresses together have a budget too (a /48 holds 65 536 /64s)", () => {
+    let now = 0;
+    const lim = new FailedAuthLimiter(1, 2, 100_000, () => now);
+    // 100 addresses' worth of bursts (ALL_ADDRESSES_FACTOR), then nobody new is recorded
+    for (let i = 0; i < ALL_ADDRESSES_FACTOR; i++) expect([lim.take(`10.1.${i}.1`), lim.take(`10.1.${i}.1`)]).toEqual([0, 0]);
+    expect(lim.take("10.2.0.1")).toBeGreaterThan(0);
+    now = 1000; // a second later: the budget of all of them refills at 100/s
+    expect(lim.take("10.2.0.1")).toBe(0);
   });
 
   test("IPv6 counts by /64, an IPv4-mapped address as its IPv4 address", () => {

@@ -4,6 +4,11 @@ type Bucket = { tokens: number; at: number };
 
 /** A bucket holds this many seconds of the rate: 20 failures at once at the default 1/s. */
 export const FAILED_AUTH_BURST = 20;
+/**
+ * All addresses together record at most this many times one address's rate (bursts likewise):
+ * many addresses (a /48 holds 65 536 /64s) must not add up to an unbounded trail either.
+ */
+export const ALL_ADDRESSES_FACTOR = 100;
 /** Addresses tracked at once; past it, new addresses share one bucket (OVERFLOW). */
 const MAX_ADDRESSES = 10_000;
 const OVERFLOW = "(overflow)";
@@ -16,7 +21,8 @@ export const UNKNOWN_ADDRESS = "(unknown)";
  * with no key at all, could grow audit.db without end (a few KB/s per connection) until the
  * disk is full and the server, failing closed, refuses everyone. Past the budget a failure is
  * answered 429 and not recorded one by one: the trail keeps `burst` events and then `rate`
- * a second per address, enough to see the attempts and when they ran.
+ * a second per address, and ALL_ADDRESSES_FACTOR times that for all addresses together,
+ * enough to see the attempts and when they ran.
  *
  * Only failures count, and only after the key was checked: a valid key from the same address
  * (a shared NAT) is never refused by this. The keys are 256-bit random, so this bounds cost,
@@ -25,13 +31,17 @@ export const UNKNOWN_ADDRESS = "(unknown)";
 export class FailedAuthLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private lastSweep = -Infinity;
+  /** the budget of all addresses together */
+  private readonly all: Bucket;
 
   constructor(
     readonly rate: number,
     readonly burst: number,
     private readonly maxAddresses = MAX_ADDRESSES,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.all = { tokens: ALL_ADDRESSES_FACTOR * burst, at: this.now() };
+  }
 
   /** One more failure from `address`: 0 when it may be answered (401) and recorded, else the seconds to wait. */
   take(address: string): number {
@@ -44,13 +54,8 @@ export class FailedAuthLimiter {
       b = this.buckets.get(key);
       if (!b) this.buckets.set(key, (b = { tokens: this.burst, at: t }));
     }
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
-    b.at = t;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return (1 - b.tokens) / this.rate;
+    const wait = spend(b, t, this.rate, this.burst);
+    return wait > 0 ? wait : spend(this.all, t, ALL_ADDRESSES_FACTOR * this.rate, ALL_ADDRESSES_FACTOR * this.burst);
   }
 
   get addresses(): number {
@@ -69,6 +74,17 @@ export class FailedAuthLimiter {
       if (key !== OVERFLOW && b.tokens + ((t - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
     }
   }
+}
+
+/** One token from `b` (refilled at `rate`/s up to `burst`): 0, or the seconds until there is one. */
+function spend(b: Bucket, t: number, rate: number, burst: number): number {
+  b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * rate);
+  b.at = t;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  return (1 - b.tokens) / rate;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface BackupOptions {
   keyTo: string | null;
   /** more dirs that get the manifest (the --to dir when both stores go elsewhere) */
   alsoManifestTo?: string[];
+  /** where audit.db goes (--audit-to): a dir apart from both stores; null: not copied */
+  auditTo?: string | null;
 }
 
 export interface BackupResult {
@@ -48,7 +50,13 @@ function writeDurably(path: string, text: string, created: Created, mode = 0o600
 export function backup(opts: BackupOptions): BackupResult {
   const src = { identity: join(opts.dataDir, IDENTITY_FILE), clinical: join(opts.dataDir, CLINICAL_FILE) };
   for (const p of Object.values(src)) if (!existsSync(p)) throw new BackupError(`no store ${p}: is ${opts.dataDir} a privata data dir?`);
-  const dirs = [...new Set([opts.identityTo, opts.clinicalTo, ...(opts.keyTo ? [opts.keyTo] : []), ...(opts.alsoManifestTo ?? [])])];
+  const auditTo = opts.auditTo ?? null;
+  const storeDirs = new Set([opts.identityTo, opts.clinicalTo, ...(opts.alsoManifestTo ?? [])]);
+  // Unlinkability (DESIGN §1.2) holds for the stores alone: the trail's create events give
+  // each pseudonym its time, identity.db each id its createdAt, so whoever held the trail with
+  // a store could pair ids and pseudonyms by time without the link key.
+  if (auditTo && storeDirs.has(auditTo)) throw new BackupError(`--audit-to ${auditTo} is also a store's backup dir; audit.db beside a store would let whoever holds both pair record ids and pseudonyms by time: give it a dir of its own`);
+  const dirs = [...new Set([...storeDirs, ...(opts.keyTo ? [opts.keyTo] : []), ...(auditTo ? [auditTo] : [])])];
   for (const dir of dirs) {
     // Erasure is erasure (DESIGN §1.5): the data dir must hold no copy an erasure cannot reach.
     if (isInside(dir, opts.dataDir)) throw new BackupError(`backup target ${dir} is inside the data dir; a copy there would keep erased records in it`);
@@ -85,12 +93,13 @@ export function backup(opts: BackupOptions): BackupResult {
       created.file(final[store]);
       renameSync(part[store], final[store]);
     }
-    // The audit trail goes with identity.db (it names principals; the clinical side stays
-    // free of who did what), copied after the pair's snapshot (see copyAudit).
+    // The audit trail, only where asked and apart from both stores (see above), copied after
+    // the stores (see copyAudit).
     const auditSrc = join(opts.dataDir, AUDIT_FILE);
     let audit: Manifest["audit"] = null;
-    if (existsSync(auditSrc)) {
-      const to = join(opts.identityTo, AUDIT_FILE);
+    if (auditTo) {
+      if (!existsSync(auditSrc)) throw new BackupError(`--audit-to: ${opts.dataDir} has no ${AUDIT_FILE}`);
+      const to = join(auditTo, AUDIT_FILE);
       const facts = copyAudit(auditSrc, to, created);
       audit = { file: AUDIT_FILE, ...hashFile(to), ...facts };
     }

@@ -31,8 +31,8 @@ export const manifestSchema = z.strictObject({
   clinical: fileEntry.extend({ records: z.record(z.string(), count), deidentified: z.record(z.string(), count) }),
   /** the link key, only when the backup was asked to include it (--with-key) */
   key: fileEntry.nullable(),
-  /** audit.db, beside identity.db (src/backup/audit-copy.ts); null when the data dir had none */
-  audit: fileEntry.extend({ events: count, head: hex(64).nullable(), keyCheck: hex(32) }).nullable().optional(),
+  /** audit.db, in a dir of its own (backup --audit-to, src/backup/audit-copy.ts); null: not copied */
+  audit: fileEntry.extend({ file: z.literal("audit.db"), events: count, head: hex(64).nullable(), keyCheck: hex(32) }).nullable().optional(),
 });
 
 export type Manifest = z.output<typeof manifestSchema>;

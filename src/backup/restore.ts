@@ -14,8 +14,8 @@ export interface RestoreOptions {
   dataDir: string;
   /** the key the restored server will use: checked if it exists, else written from the backup */
   keyFile: string;
-  /** the audit key the restored server will use: must exist and match when the backup holds audit.db */
-  auditKeyFile: string;
+  /** the audit key the backup's audit.db was written with (required to restore it); it is not copied */
+  auditKeyFile: string | null;
   /** restore without the backup's audit.db (the server then starts a new trail with audit.restart) */
   withoutAudit?: boolean;
 }
@@ -35,7 +35,13 @@ export interface RestoreResult {
  * failure everything this run created is removed.
  */
 export function restore(opts: RestoreOptions): RestoreResult {
-  const { manifest, files } = verifyBackup(opts.source);
+  // --without-audit: the trail is neither checked nor restored (a damaged one never blocks the records)
+  const { manifest, files } = verifyBackup(opts.withoutAudit ? { ...opts.source, auditFrom: null } : opts.source);
+  const withAudit = files.audit !== null;
+  if (manifest.audit && !opts.withoutAudit && !withAudit) {
+    throw new BackupError("this backup holds the audit trail in a dir of its own (backup --audit-to): pass --audit-from DIR and --audit-key-file FILE, or --without-audit to restore without it (the restored server then starts a new trail with an audit.restart event)");
+  }
+  if (withAudit) checkAuditKey(opts.auditKeyFile, manifest.audit!.keyCheck);
 
   // The key: an existing key file must be the stores' key; a missing one is written from the
   // backup, and only if the backup holds it (a restore never invents a key for data).
@@ -47,8 +53,6 @@ export function restore(opts: RestoreOptions): RestoreResult {
   if (!sameCheckValue(keyCheckValue(key), manifest.keyCheck)) {
     throw new BackupError(`link key ${keyExists ? opts.keyFile : files.key} does not match this backup (key check value differs)`);
   }
-  const withAudit = files.audit !== null && !opts.withoutAudit;
-  if (withAudit) checkAuditKey(opts.auditKeyFile, manifest.audit!.keyCheck);
   checkEmptyTarget(opts.dataDir, "restore target");
   const dataDir = resolve(opts.dataDir);
   if (!keyExists && dirname(resolve(opts.keyFile)) !== dataDir && !existsSync(dirname(opts.keyFile))) {
@@ -99,11 +103,11 @@ export function restore(opts: RestoreOptions): RestoreResult {
  * restored only with the key it was written with, or the restored server could neither verify
  * nor continue it (it refuses to start with another key).
  */
-function checkAuditKey(keyFile: string, keyCheck: string): void {
-  if (!existsSync(keyFile)) {
+function checkAuditKey(keyFile: string | null, keyCheck: string): void {
+  if (keyFile === null || !existsSync(keyFile)) {
     throw new BackupError(
-      `this backup holds audit.db and audit key file ${keyFile} does not exist; pass --audit-key-file with the key the trail was written with, ` +
-        "or --without-audit to restore without it (the restored server then starts a new trail with an audit.restart event)",
+      `restoring the audit trail needs the key it was written with: ${keyFile === null ? "pass --audit-key-file FILE" : `audit key file ${keyFile} does not exist`} ` +
+        "(or --without-audit to restore without it; the restored server then starts a new trail with an audit.restart event)",
     );
   }
   let key: Buffer;

@@ -11,6 +11,8 @@ export interface BackupSource {
   from: string | null;
   identityFrom: string;
   clinicalFrom: string;
+  /** the dir backup --audit-to wrote audit.db to; null: the trail is not checked (nor restored) */
+  auditFrom?: string | null;
 }
 
 export interface VerifiedBackup {
@@ -40,7 +42,7 @@ function countRows(db: Database, tables: string[]): Record<string, number> {
  * as the manifest says, with the manifest's key check value and record counts.
  */
 export function verifyBackup(src: BackupSource): VerifiedBackup {
-  const dirs = [...new Set([src.identityFrom, src.clinicalFrom, ...(src.from ? [src.from] : [])])];
+  const dirs = [...new Set([src.identityFrom, src.clinicalFrom, ...(src.from ? [src.from] : []), ...(src.auditFrom ? [src.auditFrom] : [])])];
   const read = dirs.map((d) => ({ dir: d, ...readManifest(d) }));
   const first = read[0]!;
   for (const r of read) {
@@ -57,8 +59,8 @@ export function verifyBackup(src: BackupSource): VerifiedBackup {
     checkFile(key, manifest.key);
   }
 
-  // the audit trail, if the data dir had one, sits beside identity.db
-  const audit = manifest.audit ? join(src.identityFrom, manifest.audit.file) : null;
+  // the audit trail, when asked for: in a dir of its own (backup --audit-to)
+  const audit = manifest.audit && src.auditFrom ? join(src.auditFrom, manifest.audit.file) : null;
   if (audit) checkFile(audit, manifest.audit!);
 
   // Checksums prove the bytes are the ones the backup wrote; these prove the manifest

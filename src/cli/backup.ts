@@ -8,6 +8,7 @@ const SPEC = {
   "identity-to": { type: "string", arg: "DIR", help: "put identity.db (and a manifest) here instead" },
   "clinical-to": { type: "string", arg: "DIR", help: "put clinical.db (and a manifest) here instead" },
   "with-key": { type: "boolean", help: "also copy the link key into the --to dir (mode 0600)" },
+  "audit-to": { type: "string", arg: "DIR", help: "also copy the audit trail (audit.db) here: a dir apart from both stores" },
   "data-dir": { type: "string", arg: "DIR", env: "PRIVATA_DATA_DIR", help: "the data dir to back up (default ./data)" },
   "key-file": { type: "string", arg: "FILE", env: "PRIVATA_LINK_KEY_FILE", help: "link key, read only with --with-key (default <data-dir>/link.key)" },
 } satisfies Record<string, OptionSpec>;
@@ -15,8 +16,10 @@ const SPEC = {
 const ABOUT = `A consistent copy of both stores, taken while the server runs (or not): the two
 snapshots are of one instant, the copies pass PRAGMA integrity_check, and a manifest
 (time, record counts, SHA-256 and size of each file, the key check value) is written last.
-The audit trail (audit.db) is copied beside identity.db; its key never is. The link key is
-not copied unless --with-key is given: keep it apart from the data.`;
+The audit trail (audit.db) is copied only with --audit-to, into a dir of its own: its events
+give each pseudonym a time, so beside a store they would let its holder pair ids and
+pseudonyms without the link key. Its key is never copied. The link key is not copied unless
+--with-key is given: keep it apart from the data.`;
 
 export const backupCommand: Command = {
   name: "backup",
@@ -24,7 +27,7 @@ export const backupCommand: Command = {
   run(argv, env) {
     const v = parseOptions(SPEC, argv, env);
     if (!v) {
-      process.stdout.write(usage("privata backup --to DIR [--identity-to DIR] [--clinical-to DIR] [--with-key] [--data-dir DIR]", ABOUT, SPEC));
+      process.stdout.write(usage("privata backup --to DIR [--identity-to DIR] [--clinical-to DIR] [--audit-to DIR] [--with-key] [--data-dir DIR]", ABOUT, SPEC));
       return 0;
     }
     const to = typeof v.to === "string" ? resolve(v.to) : null;
@@ -36,7 +39,8 @@ export const backupCommand: Command = {
     const dataDir = resolve(typeof v["data-dir"] === "string" ? v["data-dir"] : "./data");
     const keyFile = resolve(typeof v["key-file"] === "string" ? v["key-file"] : join(dataDir, "link.key"));
 
-    const r = backup({ dataDir, keyFile, identityTo, clinicalTo, keyTo: v["with-key"] ? to : null, alsoManifestTo: to ? [to] : [] });
+    const auditTo = typeof v["audit-to"] === "string" ? resolve(v["audit-to"]) : null;
+    const r = backup({ dataDir, keyFile, identityTo, clinicalTo, keyTo: v["with-key"] ? to : null, alsoManifestTo: to ? [to] : [], auditTo });
     const m = r.manifest;
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     console.log(
@@ -47,6 +51,7 @@ export const backupCommand: Command = {
     );
     if (m.key) console.error(`privata backup: the link key is in ${join(to!, KEY_FILE)}: with it this backup unlocks every record; store it apart`);
     else console.error("privata backup: the link key was not copied; restoring needs it (--key-file), so back it up separately");
+    if (!m.audit) console.error("privata backup: the audit trail was not copied (--audit-to DIR, a dir apart from both stores)");
     return 0;
   },
 };

@@ -8,7 +8,8 @@ const SPEC = {
   "clinical-from": { type: "string", arg: "DIR", help: "where clinical.db is, if kept apart" },
   "data-dir": { type: "string", arg: "DIR", env: "PRIVATA_DATA_DIR", help: "the new data dir (must not exist or be empty); required" },
   "key-file": { type: "string", arg: "FILE", env: "PRIVATA_LINK_KEY_FILE", help: "link key: checked if it exists, else written from the backup (default <data-dir>/link.key)" },
-  "audit-key-file": { type: "string", arg: "FILE", env: "PRIVATA_AUDIT_KEY_FILE", help: "audit key the backup's audit.db was written with; must exist (default <data-dir>/audit.key)" },
+  "audit-from": { type: "string", arg: "DIR", help: "where backup --audit-to put audit.db: restore the audit trail too" },
+  "audit-key-file": { type: "string", arg: "FILE", env: "PRIVATA_AUDIT_KEY_FILE", help: "with --audit-from: the audit key the trail was written with (required; not copied)" },
   "without-audit": { type: "boolean", help: "restore without the backup's audit.db: the server starts a new trail (audit.restart)" },
 } satisfies Record<string, OptionSpec>;
 
@@ -23,7 +24,7 @@ export const restoreCommand: Command = {
   run(argv, env) {
     const v = parseOptions(SPEC, argv, env);
     if (!v) {
-      process.stdout.write(usage("privata restore --from DIR --data-dir NEW [--key-file FILE] [--audit-key-file FILE | --without-audit]", ABOUT, SPEC));
+      process.stdout.write(usage("privata restore --from DIR --data-dir NEW [--key-file FILE] [--audit-from DIR --audit-key-file FILE | --without-audit]", ABOUT, SPEC));
       return 0;
     }
     const from = typeof v.from === "string" ? resolve(v.from) : null;
@@ -35,8 +36,10 @@ export const restoreCommand: Command = {
     const dataDir = resolve(v["data-dir"]);
     const keyFile = resolve(typeof v["key-file"] === "string" ? v["key-file"] : join(dataDir, "link.key"));
 
-    const auditKeyFile = resolve(typeof v["audit-key-file"] === "string" ? v["audit-key-file"] : join(dataDir, "audit.key"));
-    const r = restore({ source: { from, identityFrom, clinicalFrom }, dataDir, keyFile, auditKeyFile, withoutAudit: v["without-audit"] === true });
+    const auditFrom = typeof v["audit-from"] === "string" ? resolve(v["audit-from"]) : null;
+    const auditKeyFile = typeof v["audit-key-file"] === "string" ? resolve(v["audit-key-file"]) : null;
+    if (v["without-audit"] && auditFrom) throw new UsageError("--without-audit and --audit-from contradict each other");
+    const r = restore({ source: { from, identityFrom, clinicalFrom, auditFrom }, dataDir, keyFile, auditKeyFile, withoutAudit: v["without-audit"] === true });
     const n = Object.values(r.manifest.identity.records).reduce((a, b) => a + b, 0);
     console.log(
       `privata restore: restored ${n} record(s) from the snapshot of ${r.manifest.snapshotAt} into ${dataDir}; ` +
@@ -47,6 +50,7 @@ export const restoreCommand: Command = {
       : r.manifest.audit
         ? ", without its audit trail (--without-audit): the server starts a new one"
         : " (the backup holds no audit trail: the server starts a new one)";
+    if (auditFrom && !r.manifest.audit) console.error("privata restore: --audit-from ignored: this backup holds no audit trail");
     console.log(`privata restore: ${dataDir}${audit}`);
     console.error(`privata restore: start it with: privata --data-dir ${dataDir} --key-file ${keyFile}${r.auditRestored ? ` --audit-key-file ${auditKeyFile}` : ""}`);
     return 0;
