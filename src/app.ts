@@ -63,7 +63,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Request id, audit event, security headers, metrics: first, outside authentication, so a
   // failed one is recorded too, and timing every other step.
   app.use(requestFrame(metrics, deps.audit.log));
-  const pseudonymHex = (id: string) => deps.stores.pseudonymHex(id);
+  // an export finds a record's events by the trail's pseudonym, and by the clinical one that
+  // events written before the trail had its own pseudonyms carry
+  const auditPseudonyms = (id: string) => [deps.stores.auditPseudonymHex(id), deps.stores.pseudonymHex(id)].filter((p) => p !== null);
   // Secure by default: every record route, and every system route but /health, needs a key.
   const rate = deps.rateLimit ?? 0;
   const failRate = deps.authFailRate ?? 0;
@@ -81,7 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   for (const model of deps.models) {
     const records = deps.stores.model(model.name);
     app.route(`/api/research/${model.name}`, researchRoutes(model, records, deps.stores.researchIds));
-    app.route(`/api/${model.name}`, rightsRoutes(model, { records, cache: deps.cache, audit: deps.audit, pseudonymHex }));
+    app.route(`/api/${model.name}`, rightsRoutes(model, { records, cache: deps.cache, audit: deps.audit, auditPseudonyms }));
     app.route(
       `/api/${model.name}`,
       recordRoutes(model, {

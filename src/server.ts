@@ -65,7 +65,7 @@ export function startServer(config: Config): Running {
   }
   let audit: AuditTrail;
   try {
-    audit = openAuditTrail(config.dataDir, config.auditKeyFile, config.durability, stores.identity.meta, (ids) => stores.pseudonymsHex(ids));
+    audit = openAuditTrail(config.dataDir, config.auditKeyFile, config.durability, stores.identity.meta, (ids) => stores.auditPseudonymsHex(ids));
     // --no-auth (loopback only) needs no key; a later start with keys creates the first one then
     const told = config.noAuth ? null : ensureAdminKey(stores.keys, config.dataDir, config.adminKey);
     if (told) console.error(`privata: ${told}`);

@@ -40,7 +40,7 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
   const models = opts.models ?? MODELS;
   const stores = Stores.open({ dataDir, keyFile, durability: "normal", models });
   const cache = new LruCache(opts.cacheEntries ?? 1000, opts.cacheBytes);
-  const audit = openAuditTrail(dataDir, join(dataDir, "audit.key"), "normal", stores.identity.meta, (ids) => stores.pseudonymsHex(ids));
+  const audit = openAuditTrail(dataDir, join(dataDir, "audit.key"), "normal", stores.identity.meta, (ids) => stores.auditPseudonymsHex(ids));
   // the server's way: audit events written by the writer thread
   if (opts.thread) audit.startThread(stores.linkKey);
   const app = createApp({

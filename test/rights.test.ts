@@ -113,7 +113,7 @@ describe("audit events", () => {
     expect((await as("clinician", "GET", `/api/users/${id.toUpperCase()}`)).status).toBe(200);
     t.audit.log.flush();
     const last = t.audit.store.page({}, 0, 1_000_000).rows.at(-1)!;
-    expect(last).toMatchObject({ action: "read", pseudonym: t.stores.pseudonymHex(id) });
+    expect(last).toMatchObject({ action: "read", pseudonym: t.stores.auditPseudonymHex(id) });
     const doc = (await (await as("admin", "GET", `/api/users/${id.toUpperCase()}/export`)).json()) as { auditEvents: { action: string }[] };
     expect(doc.auditEvents.map((e) => e.action)).toEqual(["create", "read"]);
   });
@@ -140,7 +140,16 @@ describe("export", () => {
     expect(doc.record).toMatchObject({ id, lastName: "Lovelace", diagnosis: "Export-dx" });
     expect(doc.restricted).toBe(false);
     expect(doc.auditEvents.map((e) => `${e.action}:${e.principal}`)).toEqual(["create:clinician", "read:clinician", "update:registrar"]);
-    expect(new Set(doc.auditEvents.map((e) => e.pseudonym))).toEqual(new Set([t.stores.pseudonymHex(id)!]));
+    expect(new Set(doc.auditEvents.map((e) => e.pseudonym))).toEqual(new Set([t.stores.auditPseudonymHex(id)!]));
+  });
+
+  test("also finds the events a trail written before it had pseudonyms of its own names by the clinical pseudonym", async () => {
+    const id = await create();
+    // an event as earlier versions wrote it, in the same chain
+    t.audit.log.append({ time: Date.now(), principal: "old", role: "clinician", action: "read", collection: "users", pseudonym: t.stores.pseudonymHex(id), fields: [], outcome: "ok", requestId: null });
+    await as("clinician", "GET", `/api/users/${id}`);
+    const doc = (await (await as("admin", "GET", `/api/users/${id}/export`)).json()) as { auditEvents: { action: string; principal: string; seq: number }[] };
+    expect(doc.auditEvents.map((e) => `${e.action}:${e.principal}`)).toEqual(["create:clinician", "read:old", "read:clinician"]); // in chain order
   });
 });
 
@@ -152,7 +161,7 @@ describe("with the audit writer thread (as the server runs)", () => {
       expect((await w.req("GET", `/api/users/${created.id}`)).status).toBe(200);
       const trail = (await (await w.req("GET", "/api/audit?action=read")).json()) as { pseudonym: string }[];
       expect(trail).toHaveLength(1); // written by the thread before the answer (settle)
-      expect(trail[0]!.pseudonym).toBe(w.stores.pseudonymHex(created.id)!);
+      expect(trail[0]!.pseudonym).toBe(w.stores.auditPseudonymHex(created.id)!);
       const doc = (await (await w.req("GET", `/api/users/${created.id}/export`)).json()) as { auditEvents: { action: string }[] };
       expect(doc.auditEvents.map((e) => e.action)).toEqual(["create", "read"]);
     } finally {

@@ -51,6 +51,32 @@ function storedPseudonyms(dataDir: string): Uint8Array[] {
 const open = (dataDir: string, keyFile: string) => Stores.open({ dataDir, keyFile, durability: "normal", models: MODELS });
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+describe("the audit trail does not join the stores (guarantee 2)", () => {
+  test("audit.db names records by pseudonyms of its own: never an id, never a clinical pseudonym", async () => {
+    const t = makeApp();
+    dirs.push(t.dataDir);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(((await (await t.req("POST", "/api/users", userBody())).json()) as { id: string }).id);
+    for (const id of ids) {
+      expect((await t.req("GET", `/api/users/${id}`)).status).toBe(200);
+      expect((await t.req("PATCH", `/api/users/${id}`, { diagnosis: "Changed" })).status).toBe(200);
+    }
+    t.audit.log.flush();
+    const trail = [...t.audit.store.all()];
+    const named = new Set(trail.map((e) => e.pseudonym).filter((p) => p !== null));
+    // every record is followed through the trail by one stable pseudonym of its own
+    expect(named).toEqual(new Set(ids.map((id) => t.stores.auditPseudonymHex(id)!)));
+    const files = ["audit.db", "audit.db-wal"];
+    for (const clinical of storedPseudonyms(t.dataDir)) {
+      // neither as hex (how events hold pseudonyms) nor as bytes, in the file or its WAL
+      for (const needle of [hex(clinical), clinical]) expect(filesContaining(t.dataDir, files, needle)).toEqual([]);
+      expect(named.has(hex(clinical))).toBe(false);
+    }
+    for (const id of ids) expect(filesContaining(t.dataDir, files, id)).toEqual([]);
+    await t.close();
+  });
+});
+
 describe("the link key (guarantee 2)", () => {
   test("lives in its own file, mode 0600, and appears in neither database file", async () => {
     const { dataDir, keyFile } = await seeded();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readdirSync, readFileSync } from "node:fs";
 import { appendFromCli, loadAuditKey, openAuditTrail } from "./open.ts";
 import { verifyChain } from "./chain.ts";
-import { Pseudonymizer } from "../crypto/pseudonym.ts";
+import { auditPseudonymKey, Pseudonymizer } from "../crypto/pseudonym.ts";
 import { AUDIT_FILE, auditRows } from "../db/audit.ts";
 import type { AuditInput } from "./types.ts";
 import { removeDir, tempDir, until } from "../../test/helpers.ts";
@@ -74,7 +74,7 @@ describe("the audit writer thread", () => {
     expect(trail.log.backlog).toBe(0);
     const rows = rowsOf(dir);
     expect(rows.map((r) => r.requestId)).toEqual([...ids.map((_, i) => `req-${i}`), "req-300"]);
-    const p = new Pseudonymizer(Buffer.from(LINK));
+    const p = new Pseudonymizer(auditPseudonymKey(Buffer.from(LINK))); // the trail's own, not the clinical pseudonyms
     expect(rows.map((r) => r.pseudonym)).toEqual([...ids.map((id) => Buffer.from(p.pseudonym(id)).toString("hex")), null]);
     expect(JSON.stringify(rows).includes(ids[0]!)).toBe(false); // ids never reach the file
     expect([rows[0]!.fields, rows[300]!.fields]).toEqual(['["firstName"]', '["lastName","email"]']);

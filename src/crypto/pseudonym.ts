@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, type Cipheriv, type Decipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, type Cipheriv, type Decipheriv } from "node:crypto";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -68,6 +68,17 @@ export class Pseudonymizer {
     if (plain.length !== pseudonyms.length * 16) throw new Error("decipher did not map every block");
     return pseudonyms.map((_, i) => plain.toString("hex", i * 16, i * 16 + 16));
   }
+}
+
+/**
+ * The key of the pseudonyms audit events name records by: derived from the link key, so the
+ * trail's pseudonym of a record is not its clinical pseudonym. The trail pairs pseudonyms with
+ * times and identity.db pairs ids with createdAt: with the clinical pseudonym in the trail,
+ * whoever held the three files could pair ids and clinical rows by time without the link key
+ * (DESIGN §1.2). With this one they can follow a record through the trail, never into clinical.db.
+ */
+export function auditPseudonymKey(linkKey: Buffer): Buffer {
+  return createHmac("sha256", linkKey).update("privata audit pseudonym v1").digest();
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ModelDef } from "../models/types.ts";
-import { Pseudonymizer } from "../crypto/pseudonym.ts";
+import { auditPseudonymKey, Pseudonymizer } from "../crypto/pseudonym.ts";
 import { ClinicalStore } from "./clinical.ts";
 import { IdentityStore } from "./identity.ts";
 import { lockDataDir } from "./lock.ts";
@@ -106,15 +106,22 @@ export class Stores {
     }
   }
 
-  /** A record id's pseudonym as hex, as audit events hold it (never the id); null if not an id. */
+  /** A record id's clinical pseudonym as hex (audit events before auditPseudonymKey held it); null if not an id. */
   pseudonymHex(id: string): string | null {
-    return this.pseudonymsHex([id])[0] ?? null;
+    return this.pseudo.pseudonymsHex([id])[0] ?? null;
+  }
+
+  /** A record id's pseudonym in the audit trail (never the id, nor its clinical pseudonym); null if not an id. */
+  auditPseudonymHex(id: string): string | null {
+    return this.auditPseudonymsHex([id])[0] ?? null;
   }
 
   /** Many at once, for a batch of audit events (one cipher call). */
-  pseudonymsHex(ids: readonly string[]): (string | null)[] {
-    return this.pseudo.pseudonymsHex(ids);
+  auditPseudonymsHex(ids: readonly string[]): (string | null)[] {
+    return (this.auditPseudo ??= new Pseudonymizer(auditPseudonymKey(this.linkKey))).pseudonymsHex(ids);
   }
+
+  private auditPseudo: Pseudonymizer | undefined;
 
   model(name: string): RecordStore {
     const r = this.records.get(name);
