@@ -205,6 +205,22 @@ describe("privata backup", () => {
       t.close();
     }
 
+    // a trail edited with its manifest made to match (nothing signs the manifest): the chain itself refuses it
+    const [to2, au2] = [join(dir(), "bk"), join(dir(), "audit")];
+    cpSync(to, to2, { recursive: true });
+    cpSync(au, au2, { recursive: true });
+    const edit = new Database(join(au2, "audit.db"));
+    edit.run("DROP TRIGGER events_no_update");
+    edit.run("UPDATE events SET principal = 'someone-else' WHERE seq = 3");
+    edit.close();
+    const mm = JSON.parse(readFileSync(join(au2, "manifest.json"), "utf8"));
+    Object.assign(mm.audit, hashFile(join(au2, "audit.db")));
+    for (const d of [to2, au2]) writeFileSync(join(d, "manifest.json"), JSON.stringify(mm, null, 2) + "\n");
+    const forged = join(dir(), "new");
+    r = cli("restore", "--from", to2, "--audit-from", au2, "--data-dir", forged, ...withKeys(), "--audit-key-file", auditKey());
+    expect([r.exitCode, r.stderr.includes("does not verify: event 3")]).toEqual([1, true]);
+    expect(state(forged)).toBe("absent");
+
     // a damaged trail blocks its own restore, never the records' (--without-audit)
     flipLastByte(join(au, "audit.db"));
     const damaged = join(dir(), "new");

@@ -1,7 +1,9 @@
 import { chmodSync, copyFileSync, constants, existsSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CLINICAL_FILE, IDENTITY_FILE } from "../db/stores.ts";
-import { AUDIT_FILE } from "../db/audit.ts";
+import { Database } from "bun:sqlite";
+import { AUDIT_FILE, auditRows } from "../db/audit.ts";
+import { verifyChain } from "../audit/chain.ts";
 import { AUDIT_CHECK_LABEL, loadAuditKey } from "../audit/open.ts";
 import { keyCheckValue, loadLinkKey, sameCheckValue } from "../crypto/link-key.ts";
 import { BackupError, checkEmptyTarget, Created, fsyncPath, hashFile } from "./files.ts";
@@ -41,7 +43,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   if (manifest.audit && !opts.withoutAudit && !withAudit) {
     throw new BackupError("this backup holds the audit trail in a dir of its own (backup --audit-to): pass --audit-from DIR and --audit-key-file FILE, or --without-audit to restore without it (the restored server then starts a new trail with an audit.restart event)");
   }
-  if (withAudit) checkAuditKey(opts.auditKeyFile, manifest.audit!.keyCheck);
+  if (withAudit) verifyTrail(files.audit!, checkAuditKey(opts.auditKeyFile, manifest.audit!.keyCheck));
 
   // The key: an existing key file must be the stores' key; a missing one is written from the
   // backup, and only if the backup holds it (a restore never invents a key for data).
@@ -103,7 +105,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
  * restored only with the key it was written with, or the restored server could neither verify
  * nor continue it (it refuses to start with another key).
  */
-function checkAuditKey(keyFile: string | null, keyCheck: string): void {
+function checkAuditKey(keyFile: string | null, keyCheck: string): Buffer {
   if (keyFile === null || !existsSync(keyFile)) {
     throw new BackupError(
       `restoring the audit trail needs the key it was written with: ${keyFile === null ? "pass --audit-key-file FILE" : `audit key file ${keyFile} does not exist`} ` +
@@ -118,5 +120,21 @@ function checkAuditKey(keyFile: string | null, keyCheck: string): void {
   }
   if (!sameCheckValue(keyCheckValue(key, AUDIT_CHECK_LABEL), keyCheck)) {
     throw new BackupError(`audit key ${keyFile} does not match the audit.db of this backup (key check value differs)`);
+  }
+  return key;
+}
+
+/**
+ * The whole chain, with its key, before the copy goes into place: the manifest's count and
+ * head only show the file is the one the backup wrote, and nothing signs the manifest. A trail
+ * changed since (or before) would otherwise be continued by the restored server as if whole.
+ */
+function verifyTrail(path: string, key: Buffer): void {
+  const db = new Database(path, { readonly: true, strict: true });
+  try {
+    const r = verifyChain(key, auditRows(db));
+    if (!r.ok) throw new BackupError(`the audit trail of this backup does not verify: event ${r.brokenSeq}: ${r.reason}`);
+  } finally {
+    db.close(true);
   }
 }
