@@ -139,12 +139,23 @@ describe("failed authentications per client address", () => {
     });
     expect(rawStatus).toBe(429);
     expect((await fetch(`${s.url}/api/users`, { headers: admin })).status).toBe(200); // same address, valid key
+    // a second later there is a token again: the next failure is recorded, telling the 429s before it
+    await Bun.sleep(1100);
+    expect((await fetch(`${s.url}/api/users`, { headers: bad })).status).toBe(401);
     expect(await s.stop()).toBe(0);
-    // a clean stop has written every event: one per 401, none for the 429s
+    // a clean stop has written every event: one per 401, none for the 429s, whose count the last one carries
     const db = new Database(join(data, "audit.db"), { readonly: true });
-    const row = db.query("SELECT count(*) AS n FROM events WHERE action = 'auth.fail'").get() as { n: number };
+    const events = db.query("SELECT fields FROM events WHERE action = 'auth.fail' ORDER BY seq").all() as { fields: string }[];
     db.close();
-    expect(row.n).toBe(failures);
+    // each recorded failure names the 429s since the one before it (the HTTP/1.0 one included)
+    const expected: string[] = [];
+    let untold = 0;
+    for (const x of [...statuses, 429, 401]) {
+      if (x === 429) untold++;
+      else expected.push(JSON.stringify(untold ? [`suppressed_before:${untold}`] : [])), (untold = 0);
+    }
+    expect(events.map((e) => e.fields)).toEqual(expected);
+    expect(expected.at(-1)).toMatch(/suppressed_before:\d+/);
   });
 });
 

@@ -5,25 +5,36 @@ describe("failed authentications per client address", () => {
   test("a burst, then one a second; another address has its own budget", () => {
     let now = 0;
     const lim = new FailedAuthLimiter(1, 3, 100, () => now);
-    expect([1, 2, 3].map(() => lim.take("10.0.0.1"))).toEqual([0, 0, 0]);
-    expect(lim.take("10.0.0.1")).toBeCloseTo(1); // over: wait a second
-    expect(lim.take("10.0.0.2")).toBe(0);
+    expect([1, 2, 3].map(() => lim.take("10.0.0.1").wait)).toEqual([0, 0, 0]);
+    expect(lim.take("10.0.0.1").wait).toBeCloseTo(1); // over: wait a second
+    expect(lim.take("10.0.0.2").wait).toBe(0);
     now = 1000;
-    expect(lim.take("10.0.0.1")).toBe(0); // one token back after a second
-    expect(lim.take("10.0.0.1")).toBeGreaterThan(0);
+    expect(lim.take("10.0.0.1").wait).toBe(0); // one token back after a second
+    expect(lim.take("10.0.0.1").wait).toBeGreaterThan(0);
     now = 10_000;
-    expect([1, 2, 3].map(() => lim.take("10.0.0.1"))).toEqual([0, 0, 0]); // refilled, never past the burst
-    expect(lim.take("10.0.0.1")).toBeGreaterThan(0);
+    expect([1, 2, 3].map(() => lim.take("10.0.0.1").wait)).toEqual([0, 0, 0]); // refilled, never past the burst
+    expect(lim.take("10.0.0.1").wait).toBeGreaterThan(0);
+  });
+
+  test("a recorded failure tells how many were answered 429 before it, and such an address is not forgotten", () => {
+    let now = 0;
+    const lim = new FailedAuthLimiter(1, 2, 1, () => now);
+    expect([lim.take("a"), lim.take("a")]).toEqual([{ wait: 0, suppressed: 0 }, { wait: 0, suppressed: 0 }]);
+    for (let i = 0; i < 5; i++) expect(lim.take("a").wait).toBeGreaterThan(0);
+    now = 10_000; // long refilled, and the table full: the sweep keeps "a", whose five are untold
+    expect(lim.take("b").wait).toBe(0); // into the shared overflow bucket instead
+    expect(lim.take("a")).toEqual({ wait: 0, suppressed: 5 });
+    expect(lim.take("a")).toEqual({ wait: 0, suppressed: 0 }); // told once
   });
 
   test("all addresses together have a budget too (a /48 holds 65 536 /64s)", () => {
     let now = 0;
     const lim = new FailedAuthLimiter(1, 2, 100_000, () => now);
     // 100 addresses' worth of bursts (ALL_ADDRESSES_FACTOR), then nobody new is recorded
-    for (let i = 0; i < ALL_ADDRESSES_FACTOR; i++) expect([lim.take(`10.1.${i}.1`), lim.take(`10.1.${i}.1`)]).toEqual([0, 0]);
-    expect(lim.take("10.2.0.1")).toBeGreaterThan(0);
+    for (let i = 0; i < ALL_ADDRESSES_FACTOR; i++) expect([lim.take(`10.1.${i}.1`).wait, lim.take(`10.1.${i}.1`).wait]).toEqual([0, 0]);
+    expect(lim.take("10.2.0.1").wait).toBeGreaterThan(0);
     now = 1000; // a second later: the budget of all of them refills at 100/s
-    expect(lim.take("10.2.0.1")).toBe(0);
+    expect(lim.take("10.2.0.1").wait).toBe(0);
   });
 
   test("IPv6 counts by /64, an IPv4-mapped address as its IPv4 address", () => {
@@ -37,26 +48,26 @@ describe("failed authentications per client address", () => {
     expect(addressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
     let now = 0;
     const lim = new FailedAuthLimiter(1, 1, 100, () => now);
-    expect(lim.take("2001:db8:1:2::1")).toBe(0);
-    expect(lim.take("2001:db8:1:2::ffff")).toBeGreaterThan(0); // same /64, same bucket
-    expect(lim.take("2001:db8:1:3::1")).toBe(0);
+    expect(lim.take("2001:db8:1:2::1").wait).toBe(0);
+    expect(lim.take("2001:db8:1:2::ffff").wait).toBeGreaterThan(0); // same /64, same bucket
+    expect(lim.take("2001:db8:1:3::1").wait).toBe(0);
   });
 
   test("the table is bounded: refilled buckets make room, then new addresses share one bucket", () => {
     let now = 0;
     const lim = new FailedAuthLimiter(1, 2, 3, () => now);
-    for (const a of ["a", "b", "c"]) lim.take(a);
+    for (const a of ["a", "b", "c"]) lim.take(a).wait;
     expect(lim.addresses).toBe(3);
     // all three still spent: "d" and "e" land in the shared overflow bucket (burst 2)
-    expect(lim.take("d")).toBe(0);
-    expect(lim.take("e")).toBe(0);
-    expect(lim.take("f")).toBeGreaterThan(0);
+    expect(lim.take("d").wait).toBe(0);
+    expect(lim.take("e").wait).toBe(0);
+    expect(lim.take("f").wait).toBeGreaterThan(0);
     expect(lim.addresses).toBe(4);
     // once the others have refilled they are forgotten, and a new address gets its own bucket again
     now = 5000;
-    expect(lim.take("g")).toBe(0);
-    expect(lim.take("g")).toBe(0);
-    expect(lim.take("g")).toBeGreaterThan(0);
+    expect(lim.take("g").wait).toBe(0);
+    expect(lim.take("g").wait).toBe(0);
+    expect(lim.take("g").wait).toBeGreaterThan(0);
     expect(lim.addresses).toBeLessThanOrEqual(3);
   });
 });

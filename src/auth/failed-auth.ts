@@ -1,6 +1,7 @@
 import { ApiError } from "../errors.ts";
 
-type Bucket = { tokens: number; at: number };
+/** `suppressed`: failures answered 429 since the address's last recorded one */
+type Bucket = { tokens: number; at: number; suppressed: number };
 
 /** A bucket holds this many seconds of the rate: 20 failures at once at the default 1/s. */
 export const FAILED_AUTH_BURST = 20;
@@ -21,8 +22,8 @@ export const UNKNOWN_ADDRESS = "(unknown)";
  * with no key at all, could grow audit.db without end (a few KB/s per connection) until the
  * disk is full and the server, failing closed, refuses everyone. Past the budget a failure is
  * answered 429 and not recorded one by one: the trail keeps `burst` events and then `rate`
- * a second per address, and ALL_ADDRESSES_FACTOR times that for all addresses together,
- * enough to see the attempts and when they ran.
+ * a second per address, and ALL_ADDRESSES_FACTOR times that for all addresses together, and
+ * each recorded one carries the count of those left out before it (take()).
  *
  * Only failures count, and only after the key was checked: a valid key from the same address
  * (a shared NAT) is never refused by this. The keys are 256-bit random, so this bounds cost,
@@ -40,11 +41,16 @@ export class FailedAuthLimiter {
     private readonly maxAddresses = MAX_ADDRESSES,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.all = { tokens: ALL_ADDRESSES_FACTOR * burst, at: this.now() };
+    this.all = { tokens: ALL_ADDRESSES_FACTOR * burst, at: this.now(), suppressed: 0 };
   }
 
-  /** One more failure from `address`: 0 when it may be answered (401) and recorded, else the seconds to wait. */
-  take(address: string): number {
+  /**
+   * One more failure from `address`. `wait` 0: it may be answered (401) and recorded, and
+   * `suppressed` says how many of this address's failures were answered 429 without an event
+   * since its last recorded one (the event carries that count, so none goes untold). Else the
+   * seconds to wait.
+   */
+  take(address: string): { wait: number; suppressed: number } {
     const t = this.now();
     let key = addressKey(address);
     let b = this.buckets.get(key);
@@ -52,10 +58,17 @@ export class FailedAuthLimiter {
       if (this.buckets.size >= this.maxAddresses) this.forgetRefilled(t);
       if (this.buckets.size >= this.maxAddresses) key = OVERFLOW;
       b = this.buckets.get(key);
-      if (!b) this.buckets.set(key, (b = { tokens: this.burst, at: t }));
+      if (!b) this.buckets.set(key, (b = { tokens: this.burst, at: t, suppressed: 0 }));
     }
-    const wait = spend(b, t, this.rate, this.burst);
-    return wait > 0 ? wait : spend(this.all, t, ALL_ADDRESSES_FACTOR * this.rate, ALL_ADDRESSES_FACTOR * this.burst);
+    let wait = spend(b, t, this.rate, this.burst);
+    if (wait === 0) wait = spend(this.all, t, ALL_ADDRESSES_FACTOR * this.rate, ALL_ADDRESSES_FACTOR * this.burst);
+    if (wait > 0) {
+      b.suppressed++;
+      return { wait, suppressed: 0 };
+    }
+    const suppressed = b.suppressed;
+    b.suppressed = 0;
+    return { wait: 0, suppressed };
   }
 
   get addresses(): number {
@@ -71,7 +84,8 @@ export class FailedAuthLimiter {
     if (t - this.lastSweep < 1000) return;
     this.lastSweep = t;
     for (const [key, b] of this.buckets) {
-      if (key !== OVERFLOW && b.tokens + ((t - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
+      // a bucket with untold failures is kept: its next recorded failure tells them
+      if (key !== OVERFLOW && b.suppressed === 0 && b.tokens + ((t - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
     }
   }
 }

@@ -26,8 +26,11 @@ export function authenticate(auth: Authenticator | null, limiter: RateLimiter | 
     if (!principal) {
       // Past its address's budget a failure is a 429, which the audit does not record one by
       // one (audit/middleware.ts records 401s): what bounds audit.db's growth from keyless clients.
-      const wait = failures ? failures.take(clientAddress(c)) : 0;
-      throw wait > 0 ? tooManyFailures(wait) : unauthorized();
+      const taken = failures?.take(clientAddress(c));
+      if (taken && taken.wait > 0) throw tooManyFailures(taken.wait);
+      // the auth.fail event tells how many failures from this address went unrecorded before it
+      if (taken && taken.suppressed > 0) c.set("audit", { action: "auth.fail", collection: null, fields: [`suppressed_before:${taken.suppressed}`] });
+      throw unauthorized();
     }
     c.set("principal", principal);
     if (limiter) refuseOverLimit(limiter, principal.name);
