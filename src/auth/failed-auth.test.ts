@@ -25,6 +25,12 @@ describe("failed authentications per client address", () => {
     expect(lim.take("b").wait).toBe(0); // into the shared overflow bucket instead
     expect(lim.take("a")).toEqual({ wait: 0, suppressed: 5 });
     expect(lim.take("a")).toEqual({ wait: 0, suppressed: 0 }); // told once
+    // an address that never comes back does not hold its place for ever
+    for (let i = 0; i < 5; i++) lim.take("a");
+    now += 11 * 60_000;
+    expect(lim.take("c").wait).toBe(0);
+    expect(lim.addresses).toBe(1); // "a" was forgotten; only the shared overflow bucket is left
+    expect(lim.take("a")).toEqual({ wait: 0, suppressed: 0 });
   });
 
   test("all addresses together have a budget too (a /48 holds 65 536 /64s)", () => {
