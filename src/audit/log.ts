@@ -1,6 +1,6 @@
 import type { AuditStore } from "../db/audit.ts";
-import { isBusy } from "../db/sqlite.ts";
 import { ChainWriter, type Pseudonymize } from "./chain-writer.ts";
+import { HereWriter } from "./here-writer.ts";
 import type { AuditInput } from "./types.ts";
 import { WriterThread, type WriterOptions } from "./writer-link.ts";
 
@@ -41,16 +41,9 @@ const MAX_BATCH = 1024;
 export class AuditLog {
   private queue: AuditInput[] = [];
   private scheduled = false;
-  /** the last write on the event loop failed (disk full, locked file); events wait and are retried */
-  private writeFailing = false;
-  private writtenHere = 0;
   /** the writer thread, once started (the server's case); null: batches are written here */
   private thread: WriterThread | null = null;
-  /** when the write lock was first found taken; a busy batch is retried within 1 ms */
-  private busySince = 0;
-  private busyRetry = false;
-
-  private readonly writer: ChainWriter;
+  private readonly here: HereWriter;
 
   constructor(
     store: AuditStore,
@@ -59,7 +52,7 @@ export class AuditLog {
     /** ids to pseudonyms (hex; null for a non-id), for events that name a record by id */
     pseudonymize: Pseudonymize | null = null,
   ) {
-    this.writer = new ChainWriter(store, key, pseudonymize);
+    this.here = new HereWriter(new ChainWriter(store, key, pseudonymize), retryMs);
   }
 
   append(e: AuditInput): void {
@@ -92,11 +85,11 @@ export class AuditLog {
 
   /** the last write failed (disk full, locked file); events wait in memory and are retried */
   get failing(): boolean {
-    return this.thread ? this.thread.failing : this.writeFailing;
+    return this.thread ? this.thread.failing : this.here.failing;
   }
 
   get written(): number {
-    return this.writtenHere + (this.thread?.written ?? 0);
+    return this.here.written + (this.thread?.written ?? 0);
   }
 
   /** Events appended and not yet written, on either thread. */
@@ -128,25 +121,11 @@ export class AuditLog {
       this.thread.post(batch); // it keeps and retries what it cannot write yet
       return true;
     }
-    try {
-      // Never wait inside SQLite on the event loop: the checkpoint thread takes the write lock
-      // for its short TRUNCATE; a batch that finds it taken goes back in the queue for a
-      // moment later (like the group commit of the records).
-      this.writer.writeBatch(batch, false);
-    } catch (err) {
+    if (!this.here.write(batch)) {
       // nothing of the batch was kept: put it back in front, in order, and keep the old head
       this.queue = batch.concat(this.queue);
-      if (isBusy(err) && Date.now() - (this.busySince ||= Date.now()) < this.retryMs) {
-        this.busyRetry = true;
-        return false;
-      }
-      if (!this.writeFailing) console.error(`privata: audit events cannot be written (${(err as Error).message.split("\n")[0]}); retrying`);
-      this.writeFailing = true;
       return false;
     }
-    this.writtenHere += batch.length;
-    this.writeFailing = false;
-    this.busySince = 0;
     return this.queue.length === 0;
   }
 
@@ -185,9 +164,8 @@ export class AuditLog {
     const run = () => {
       this.scheduled = false;
       this.timer = null;
-      this.busyRetry = false;
       const done = this.flush();
-      if (!done) this.schedule(this.busyRetry ? 1 : this.retryMs);
+      if (!done) this.schedule(this.here.busy ? 1 : this.retryMs);
     };
     // unref: a pending window never keeps a stopping process alive (close() writes it)
     if (delayMs > 0) (this.timer = setTimeout(run, delayMs)).unref();
