@@ -65,7 +65,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(requestFrame(metrics, deps.audit.log));
   // an export finds a record's events by the trail's pseudonym, and by the clinical one that
   // events written before the trail had its own pseudonyms carry
-  const auditPseudonyms = (id: string) => [deps.stores.auditPseudonymHex(id), deps.stores.pseudonymHex(id)].filter((p) => p !== null);
+  // (export reads an existing record, so the id is a valid one and both are there)
+  const auditPseudonyms = (id: string): [string, string] => [deps.stores.auditPseudonymHex(id)!, deps.stores.pseudonymHex(id)!];
   // Secure by default: every record route, and every system route but /health, needs a key.
   const rate = deps.rateLimit ?? 0;
   const failRate = deps.authFailRate ?? 0;

@@ -133,9 +133,14 @@ describe("plain DELETE", () => {
       const label = typeof v === "string" ? v : hex(v);
       expect({ value: label, in: filesContaining(t.dataDir, v) }).toEqual({ value: label, in: [] });
     }
-    // The audit trail keeps its events about the record, by pseudonym and without values (the
-    // values were checked in every file above, audit.db included): nowhere else.
-    expect(filesContaining(t.dataDir, hex(p)).filter((f) => !f.startsWith("audit.db"))).toEqual([]);
+    // The audit trail keeps its events about the record, by its own pseudonym and without values
+    // (the values were checked in every file above, audit.db included); the clinical pseudonym
+    // is nowhere, audit.db included, and the trail's is in audit.db only.
+    expect(filesContaining(t.dataDir, hex(p))).toEqual([]);
+    const trailName = t.stores.auditPseudonymHex(id)!;
+    t.audit.log.flush(); // the last window's events too
+    expect(filesContaining(t.dataDir, trailName).length).toBeGreaterThan(0);
+    expect(filesContaining(t.dataDir, trailName).every((f) => f.startsWith("audit.db"))).toBe(true);
     // other records' values are still on disk (the search works on these files)
     for (const v of identityValues(keep)) expect(filesContaining(t.dataDir, v)).toEqual(["identity.db"]);
     for (const v of clinicalValues(keep)) expect(filesContaining(t.dataDir, v)).toEqual(["clinical.db"]);

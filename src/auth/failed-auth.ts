@@ -13,8 +13,6 @@ export const ALL_ADDRESSES_FACTOR = 100;
 /** Addresses tracked at once; past it, new addresses share one bucket (OVERFLOW). */
 const MAX_ADDRESSES = 10_000;
 const OVERFLOW = "(overflow)";
-/** How long an address with failures not yet told in an event keeps its place in the table. */
-const KEEP_UNTOLD_MS = 10 * 60_000;
 /** A request whose peer address is not known (no socket: tests, a rewritten request). */
 export const UNKNOWN_ADDRESS = "(unknown)";
 
@@ -68,7 +66,8 @@ export class FailedAuthLimiter {
       b.suppressed++;
       return { wait, suppressed: 0 };
     }
-    const suppressed = b.suppressed;
+    // a shared bucket (overflow, unknown address) would tell one address of another's 429s
+    const suppressed = key === OVERFLOW || key === UNKNOWN_ADDRESS ? 0 : b.suppressed;
     b.suppressed = 0;
     return { wait: 0, suppressed };
   }
@@ -86,11 +85,9 @@ export class FailedAuthLimiter {
     if (t - this.lastSweep < 1000) return;
     this.lastSweep = t;
     for (const [key, b] of this.buckets) {
-      // A bucket with untold failures is kept so its next recorded failure tells them, but not
-      // for ever: addresses that never come back must not hold the table full (their 429s
-      // remain in /metrics).
-      const untoldKept = b.suppressed > 0 && t - b.at < KEEP_UNTOLD_MS;
-      if (key !== OVERFLOW && !untoldKept && b.tokens + ((t - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
+      // Forgotten with any untold count (the 429s stay in /metrics): keeping such buckets would
+      // let ~21 failures from each of many addresses hold the table full for as long.
+      if (key !== OVERFLOW && b.tokens + ((t - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
     }
   }
 }

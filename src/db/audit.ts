@@ -40,6 +40,7 @@ export class AuditStore {
   private readonly lastStmt: Statement<{ seq: number; mac: Uint8Array; time: string }>;
   private readonly timeStmt: Statement<{ seq: number; time: string }, [number]>;
   private readonly aboutStmt: Statement<AuditRow, [string, number, number]>;
+  private readonly aboutEitherStmt: Statement<AuditRow, [string, string, number, number]>;
 
   constructor(readonly db: Database) {
     db.run(`CREATE TABLE IF NOT EXISTS events (
@@ -67,6 +68,7 @@ export class AuditStore {
     this.lastStmt = db.prepare("SELECT seq, mac, time FROM events ORDER BY seq DESC LIMIT 1");
     this.timeStmt = db.prepare("SELECT seq, time FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
     this.aboutStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym = ? AND seq > ? AND seq <= ? ORDER BY seq`);
+    this.aboutEitherStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq`);
   }
 
   insert(r: AuditRow): void {
@@ -86,6 +88,11 @@ export class AuditStore {
   /** The events about one record among seq in (after, upTo]: one chunk of an export's scan. */
   eventsAbout(pseudonym: string, after: number, upTo: number): AuditRow[] {
     return this.aboutStmt.all(pseudonym, after, upTo);
+  }
+
+  /** The same for a record the trail may name by either of two pseudonyms, in one pass. */
+  eventsAboutEither(a: string, b: string, after: number, upTo: number): AuditRow[] {
+    return this.aboutEitherStmt.all(a, b, after, upTo);
   }
 
   /** The first seq whose time is at or after `time` (last seq + 1 if none): a binary search. */

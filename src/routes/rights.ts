@@ -18,8 +18,8 @@ export interface RightsDeps {
   records: RecordStore;
   cache: LruCache;
   audit: { store: AuditStore; log: AuditLog };
-  /** the pseudonyms the trail may name the record by (its own, then the legacy clinical one) */
-  auditPseudonyms: (id: string) => string[];
+  /** the pseudonyms the trail may name the record by: its own, and the clinical one of older trails */
+  auditPseudonyms: (id: string) => [string, string];
 }
 
 /**
@@ -40,15 +40,14 @@ export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
     noteFields(c, all);
     // the events still queued are part of what is held about the person
     await deps.audit.log.settle();
-    const pseudonyms = deps.auditPseudonyms(id);
+    const [own, legacy] = deps.auditPseudonyms(id);
     const end = deps.audit.store.last()?.seq ?? 0;
     const events = [];
     // No index on the pseudonym (see db/audit.ts): scan the trail in chunks, letting other
     // requests run between them, so a long trail never holds up the server.
     for (let after = 0; after < end; after += EXPORT_CHUNK) {
       const upTo = Math.min(end, after + EXPORT_CHUNK);
-      const chunk = pseudonyms.flatMap((p) => deps.audit.store.eventsAbout(p, after, upTo)).sort((a, b) => a.seq - b.seq);
-      events.push(...chunk.map(eventJson));
+      events.push(...deps.audit.store.eventsAboutEither(own, legacy, after, upTo).map(eventJson));
       if (after + EXPORT_CHUNK < end) await new Promise((r) => setImmediate(r));
     }
     const doc = { exportedAt: new Date().toISOString(), collection: model.name, record: found.record, restricted: found.restricted, auditEvents: events };
