@@ -5,6 +5,7 @@ import { openStore, type Durability } from "../db/sqlite.ts";
 import { AuditLog, type Pseudonymize } from "./log.ts";
 import type { MetaTable } from "../db/meta.ts";
 import { Database } from "bun:sqlite";
+import { auditPseudonymKey } from "../crypto/pseudonym.ts";
 import type { AuditInput } from "./types.ts";
 
 export const AUDIT_CHECK_LABEL = "privata audit key check v1";
@@ -42,7 +43,8 @@ export function openAuditTrail(dataDir: string, keyFile: string, durability: Dur
         else log.closeHere();
         store.db.close(true);
       },
-      startThread: (linkKey) => log.startThread({ path: store.db.filename, auditKey: key, linkKey, durability, retryMs: 1000 }),
+      // the thread gets the key of the trail's pseudonyms only, never the link key itself
+      startThread: (linkKey) => log.startThread({ path: store.db.filename, auditKey: key, pseudonymKey: auditPseudonymKey(Buffer.from(linkKey)), durability, retryMs: 1000 }),
     };
   } catch (err) {
     store.db.close(true);

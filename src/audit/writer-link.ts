@@ -4,7 +4,8 @@ import { BatchEncoder, WRITER_URL, type FromWriter, type ToWriter } from "./writ
 export interface WriterOptions {
   path: string;
   auditKey: Uint8Array;
-  linkKey: Uint8Array;
+  /** the key of the trail's pseudonyms (auditPseudonymKey), not the link key */
+  pseudonymKey: Uint8Array;
   durability: string;
   retryMs: number;
 }

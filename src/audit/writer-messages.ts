@@ -2,7 +2,7 @@
 import type { AuditInput } from "./types.ts";
 
 export type ToWriter =
-  | { type: "init"; path: string; auditKey: Uint8Array; linkKey: Uint8Array; durability: string; retryMs: number }
+  | { type: "init"; path: string; auditKey: Uint8Array; pseudonymKey: Uint8Array; durability: string; retryMs: number }
   /** one window's events (see BatchEncoder), and the field lists first named in it */
   | { type: "batch"; events: string; lists: [number, string[]][] }
   /** write what is pending (retrying for up to waitMs), close audit.db, answer "closed" */

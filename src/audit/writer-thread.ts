@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { getPriority, setPriority } from "node:os";
 import { AuditStore } from "../db/audit.ts";
-import { auditPseudonymKey, Pseudonymizer } from "../crypto/pseudonym.ts";
+import { Pseudonymizer } from "../crypto/pseudonym.ts";
 import { ChainWriter } from "./chain-writer.ts";
 import type { AuditInput } from "./types.ts";
 import { BatchDecoder, type FromWriter, type ToWriter } from "./writer-messages.ts";
@@ -75,8 +75,8 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
     db.run(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`);
     db.run(`PRAGMA synchronous = ${m.durability === "full" ? "FULL" : "NORMAL"}`);
     store = new AuditStore(db);
-    // the trail's own pseudonyms, never the clinical ones (auditPseudonymKey)
-    const pseudo = new Pseudonymizer(auditPseudonymKey(Buffer.from(m.linkKey)));
+    // the trail's own pseudonyms, never the clinical ones (auditPseudonymKey, derived by the sender)
+    const pseudo = new Pseudonymizer(Buffer.from(m.pseudonymKey));
     writer = new ChainWriter(store, new Uint8Array(m.auditKey), (ids) => pseudo.pseudonymsHex(ids));
     retryMs = m.retryMs;
   } else if (m.type === "batch") {
