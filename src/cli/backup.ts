@@ -17,8 +17,9 @@ const ABOUT = `A consistent copy of both stores, taken while the server runs (or
 snapshots are of one instant, the copies pass PRAGMA integrity_check, and a manifest
 (time, record counts, SHA-256 and size of each file, the key check value) is written last.
 The audit trail (audit.db) is copied only with --audit-to, into a dir of its own: its events
-give each pseudonym a time, so beside a store they would let its holder pair ids and
-pseudonyms without the link key. Its key is never copied. The link key is not copied unless
+give record pseudonyms times, so beside identity.db they would show whose record was read
+when, and trails written before session 7 name records by their clinical pseudonyms, which
+would link the stores. Its key is never copied. The link key is not copied unless
 --with-key is given: keep it apart from the data.`;
 
 export const backupCommand: Command = {
