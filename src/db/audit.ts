@@ -39,8 +39,7 @@ export class AuditStore {
   private readonly insertStmt: Statement;
   private readonly lastStmt: Statement<{ seq: number; mac: Uint8Array; time: string }>;
   private readonly timeStmt: Statement<{ seq: number; time: string }, [number]>;
-  private readonly aboutStmt: Statement<AuditRow, [string, number, number]>;
-  private readonly aboutEitherStmt: Statement<AuditRow, [string, string, number, number]>;
+  private readonly aboutStmt: Statement<AuditRow, [string, string, number, number]>;
 
   constructor(readonly db: Database) {
     db.run(`CREATE TABLE IF NOT EXISTS events (
@@ -67,8 +66,7 @@ export class AuditStore {
     );
     this.lastStmt = db.prepare("SELECT seq, mac, time FROM events ORDER BY seq DESC LIMIT 1");
     this.timeStmt = db.prepare("SELECT seq, time FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
-    this.aboutStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym = ? AND seq > ? AND seq <= ? ORDER BY seq`);
-    this.aboutEitherStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq`);
+    this.aboutStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq`);
   }
 
   insert(r: AuditRow): void {
@@ -85,14 +83,13 @@ export class AuditStore {
     return auditRows(this.db);
   }
 
-  /** The events about one record among seq in (after, upTo]: one chunk of an export's scan. */
-  eventsAbout(pseudonym: string, after: number, upTo: number): AuditRow[] {
-    return this.aboutStmt.all(pseudonym, after, upTo);
-  }
-
-  /** The same for a record the trail may name by either of two pseudonyms, in one pass. */
-  eventsAboutEither(a: string, b: string, after: number, upTo: number): AuditRow[] {
-    return this.aboutEitherStmt.all(a, b, after, upTo);
+  /**
+   * The events about one record among seq in (after, upTo]: one chunk of an export's scan. A
+   * record may be named by either of two pseudonyms (the trail's own, and the clinical one of
+   * older trails), found in one pass.
+   */
+  eventsAbout(a: string, b: string, after: number, upTo: number): AuditRow[] {
+    return this.aboutStmt.all(a, b, after, upTo);
   }
 
   /** The first seq whose time is at or after `time` (last seq + 1 if none): a binary search. */

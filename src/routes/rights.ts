@@ -47,7 +47,7 @@ export function rightsRoutes(model: ModelDef, deps: RightsDeps): Hono<AppEnv> {
     // requests run between them, so a long trail never holds up the server.
     for (let after = 0; after < end; after += EXPORT_CHUNK) {
       const upTo = Math.min(end, after + EXPORT_CHUNK);
-      events.push(...deps.audit.store.eventsAboutEither(own, legacy, after, upTo).map(eventJson));
+      events.push(...deps.audit.store.eventsAbout(own, legacy, after, upTo).map(eventJson));
       if (after + EXPORT_CHUNK < end) await new Promise((r) => setImmediate(r));
     }
     const doc = { exportedAt: new Date().toISOString(), collection: model.name, record: found.record, restricted: found.restricted, auditEvents: events };
