@@ -183,6 +183,11 @@ describe("privata backup", () => {
     r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", refused, ...withKeys());
     expect([r.exitCode, r.stderr.includes("pass --audit-key-file FILE")]).toEqual([1, true]);
     expect(state(refused)).toBe("absent");
+    const wrongKey = join(dir(), "other-audit.key");
+    writeFileSync(wrongKey, "cd".repeat(32) + "\n", { mode: 0o600 });
+    r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", refused, ...withKeys(), "--audit-key-file", wrongKey);
+    expect([r.exitCode, r.stderr.includes("does not match audit.db (key check value differs)")]).toEqual([1, true]);
+    expect(state(refused)).toBe("absent");
 
     const target = join(dir(), "new");
     r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", target, ...withKeys(), "--audit-key-file", auditKey());

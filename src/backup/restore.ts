@@ -4,7 +4,7 @@ import { CLINICAL_FILE, IDENTITY_FILE } from "../db/stores.ts";
 import { Database } from "bun:sqlite";
 import { AUDIT_FILE, auditRows } from "../db/audit.ts";
 import { verifyChain } from "../audit/chain.ts";
-import { AUDIT_CHECK_LABEL, loadAuditKey } from "../audit/open.ts";
+import { loadAuditKey, refuseOtherKey } from "../audit/open.ts";
 import { keyCheckValue, loadLinkKey, sameCheckValue } from "../crypto/link-key.ts";
 import { BackupError, checkEmptyTarget, Created, fsyncPath, hashFile } from "./files.ts";
 import type { Manifest } from "./manifest.ts";
@@ -112,15 +112,8 @@ function checkAuditKey(keyFile: string | null, keyCheck: string): Buffer {
         "(or --without-audit to restore without it; the restored server then starts a new trail with an audit.restart event)",
     );
   }
-  let key: Buffer;
-  try {
-    key = loadAuditKey(keyFile);
-  } catch (err) {
-    throw new BackupError((err as Error).message);
-  }
-  if (!sameCheckValue(keyCheckValue(key, AUDIT_CHECK_LABEL), keyCheck)) {
-    throw new BackupError(`audit key ${keyFile} does not match the audit.db of this backup (key check value differs)`);
-  }
+  const key = loadAuditKey(keyFile);
+  refuseOtherKey(keyCheck, key, keyFile); // the server's own check at start (audit/open.ts)
   return key;
 }
 
