@@ -1,7 +1,8 @@
-import { ApiError } from "../errors.ts";
+import type { ApiError } from "../errors.ts";
+import { spend, tooMany, type Bucket as TokenBucket } from "./token-bucket.ts";
 
 /** `suppressed`: failures answered 429 since the address's last recorded one */
-type Bucket = { tokens: number; at: number; suppressed: number };
+type Bucket = TokenBucket & { suppressed: number };
 
 /** A bucket holds this many seconds of the rate: 20 failures at once at the default 1/s. */
 export const FAILED_AUTH_BURST = 20;
@@ -92,17 +93,6 @@ export class FailedAuthLimiter {
   }
 }
 
-/** One token from `b` (refilled at `rate`/s up to `burst`): 0, or the seconds until there is one. */
-function spend(b: Bucket, t: number, rate: number, burst: number): number {
-  b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * rate);
-  b.at = t;
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-    return 0;
-  }
-  return (1 - b.tokens) / rate;
-}
-
 /**
  * The bucket an address counts in: an IPv4 address as it is, an IPv6 address by its /64 (one
  * host usually holds a whole /64, so counting single addresses would not bound it), and an
@@ -121,8 +111,5 @@ export function addressKey(address: string): string {
 
 /** 429 for a failed authentication past the address's budget (not recorded, see FailedAuthLimiter). */
 export function tooManyFailures(wait: number): ApiError {
-  const seconds = String(Math.max(1, Math.ceil(wait)));
-  return new ApiError(429, "too_many_failed_authentications", `too many failed authentications from this address; retry in ${seconds} s`, undefined, {
-    "Retry-After": seconds,
-  });
+  return tooMany("too_many_failed_authentications", "too many failed authentications from this address", wait);
 }

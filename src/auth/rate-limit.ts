@@ -1,6 +1,4 @@
-import { ApiError } from "../errors.ts";
-
-type Bucket = { tokens: number; at: number };
+import { spend, tooMany, type Bucket } from "./token-bucket.ts";
 
 /**
  * A token bucket per principal: `rate` requests a second on average, bursts up to `burst`.
@@ -21,21 +19,12 @@ export class RateLimiter {
     const t = this.now();
     let b = this.buckets.get(principal);
     if (!b) this.buckets.set(principal, (b = { tokens: this.burst, at: t }));
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
-    b.at = t;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return (1 - b.tokens) / this.rate;
+    return spend(b, t, this.rate, this.burst);
   }
 }
 
 /** Right after authentication (authenticate): 429 with Retry-After (whole seconds, at least 1) past the limit. */
 export function refuseOverLimit(limiter: RateLimiter, principal: string): void {
   const wait = limiter.take(principal);
-  if (wait > 0) {
-    const seconds = String(Math.max(1, Math.ceil(wait)));
-    throw new ApiError(429, "rate_limited", `too many requests for this key; retry in ${seconds} s`, undefined, { "Retry-After": seconds });
-  }
+  if (wait > 0) throw tooMany("rate_limited", "too many requests for this key", wait);
 }
