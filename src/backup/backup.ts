@@ -52,10 +52,10 @@ export function backup(opts: BackupOptions): BackupResult {
   for (const p of Object.values(src)) if (!existsSync(p)) throw new BackupError(`no store ${p}: is ${opts.dataDir} a privata data dir?`);
   const auditTo = opts.auditTo ?? null;
   const storeDirs = new Set([opts.identityTo, opts.clinicalTo, ...(opts.alsoManifestTo ?? [])]);
-  // Unlinkability (DESIGN §1.2) holds for the stores alone: the trail's create events give
-  // each pseudonym its time, identity.db each id its createdAt, so whoever held the trail with
-  // a store could pair ids and pseudonyms by time without the link key.
-  if (auditTo && storeDirs.has(auditTo)) throw new BackupError(`--audit-to ${auditTo} is also a store's backup dir; audit.db beside a store would let whoever holds both pair record ids and pseudonyms by time: give it a dir of its own`);
+  // The trail gives record pseudonyms times and identity.db gives ids their createdAt: beside
+  // identity.db it would show whose record was read when, and a trail from before session 7
+  // names records by their clinical pseudonyms, which would link the two stores (DESIGN §1.2).
+  if (auditTo && storeDirs.has(auditTo)) throw new BackupError(`--audit-to ${auditTo} is also a store's backup dir; audit.db beside a store could be matched with it by time: give it a dir of its own`);
   const dirs = [...new Set([...storeDirs, ...(opts.keyTo ? [opts.keyTo] : []), ...(auditTo ? [auditTo] : [])])];
   for (const dir of dirs) {
     // Erasure is erasure (DESIGN §1.5): the data dir must hold no copy an erasure cannot reach.
