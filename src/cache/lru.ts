@@ -11,6 +11,13 @@ import { PageCache } from "./page-cache.ts";
 type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
 
 /**
+ * Whole list pages kept beside the records (see page-cache.ts): at most this many, whatever
+ * the byte bound allows (small pages), since adding or evicting one costs O(pages) in the
+ * interval index (array splices): bounded, so a page-cache miss stays a few µs of that.
+ */
+const PAGE_CAPACITY = 4096;
+
+/**
  * A bounded cache of encoded responses (bytes, not decoded objects: a hit is one Map lookup
  * and no JSON work), evicting about the least recently used. Counters are honest: each lookup
  * counts exactly once, as a hit or a miss. An array handed out is never written to again
@@ -25,13 +32,6 @@ type Entry = { bytes: Uint8Array<ArrayBuffer>; ns: string; hit: boolean };
  * at most SECOND_CHANCES marked entries (clock.ts, shared with the page cache): in a cache
  * where everything was hit, an unbounded sweep moved all of it for one insertion.
  */
-/**
- * Whole list pages kept beside the records (see page-cache.ts): at most this many, whatever
- * the byte bound allows (small pages), since adding or evicting one costs O(pages) in the
- * interval index (array splices): bounded, so a page-cache miss stays a few µs of that.
- */
-const PAGE_CAPACITY = 4096;
-
 export class LruCache {
   private readonly map = new Map<string, Entry>();
   private bytesUsed = 0;
