@@ -51,8 +51,10 @@ export function refuseRole(c: Context<AppEnv>, allowed: ReadonlySet<Role>): void
 export function allow(action: AuditAction, ...roles: Role[]): MiddlewareHandler<AppEnv> {
   const allowed = new Set<Role>(roles);
   return async function allow(c, next) {
-    if (!allowed.has(c.get("principal").role)) c.set("audit", { action, collection: null, fields: [] });
-    refuseRole(c, allowed);
+    if (!allowed.has(c.get("principal").role)) {
+      c.set("audit", { action, collection: null, fields: [] }); // so the refusal is recorded
+      refuseRole(c, allowed); // throws the 403
+    }
     await next();
   };
 }
