@@ -26,8 +26,9 @@ const CLOSE_WAIT_MS = 5000;
 const MAX_BATCH = 1024;
 
 /**
- * The audit trail's writer. `append` only queues: the events of a FLUSH_MS window are chained
- * and written in ONE transaction when it ends, so auditing adds no commit to a request's path.
+ * The audit trail's writer. `append` only queues (with the writer thread: into the buffer it
+ * shares with it, event-ring.ts): the events of a FLUSH_MS window are chained and written in
+ * ONE transaction when it ends, so auditing adds no commit to a request's path.
  * What a crash (kill -9, power loss) can lose is the events not yet committed (an answer may
  * already have gone out for them): normally the last FLUSH_MS window and the batch being
  * written; if the writer falls behind (it runs at a lower priority, writer-thread.ts), more,
@@ -59,6 +60,12 @@ export class AuditLog {
     if (this.failing && this.full) {
       // only while writes fail, and the server refuses /api requests then (unauditable)
       if (this.dropped++ === 0) console.error("privata: audit backlog full; events are being dropped");
+      return;
+    }
+    // with the thread, straight into the shared buffer when nothing waits before it
+    if (this.thread && this.queue.length === 0 && this.thread.write(e)) {
+      if (this.thread.unposted >= MAX_BATCH) this.flushSoon();
+      else this.schedule(FLUSH_MS);
       return;
     }
     this.queue.push(e);
@@ -109,18 +116,20 @@ export class AuditLog {
   /** Everything appended so far is written (or writes are failing): GET /api/audit, export. */
   settle(): Promise<void> {
     this.flush();
-    return this.thread ? this.thread.settled() : Promise.resolve();
+    return this.thread ? this.thread.settled(this.queue.length) : Promise.resolve();
   }
 
   /** Write everything queued now; true when the queue is empty afterwards. */
   flush(): boolean {
+    if (this.thread) {
+      // it keeps and retries what it cannot write yet; what the buffer has no room for waits here
+      const n = this.thread.handOverAll(this.queue);
+      if (n > 0) this.queue.splice(0, n);
+      return this.queue.length === 0;
+    }
     if (this.queue.length === 0) return true;
     const batch = this.queue;
     this.queue = [];
-    if (this.thread) {
-      this.thread.post(batch); // it keeps and retries what it cannot write yet
-      return true;
-    }
     if (!this.here.write(batch)) {
       // nothing of the batch was kept: put it back in front, in order, and keep the old head
       this.queue = batch.concat(this.queue);
@@ -135,8 +144,9 @@ export class AuditLog {
    */
   async close(): Promise<void> {
     if (!this.thread) return this.closeHere();
-    this.flush();
-    const lost = await this.thread.close(CLOSE_WAIT_MS);
+    // what waits for room in the shared buffer goes in as the thread frees it
+    while (!this.flush() && !this.thread.failing) await this.thread.settled();
+    const lost = (await this.thread.close(CLOSE_WAIT_MS)) + this.queue.length;
     if (lost > 0) console.error(`privata: ${lost} audit event(s) could not be written at shutdown`);
   }
 
@@ -165,7 +175,8 @@ export class AuditLog {
       this.scheduled = false;
       this.timer = null;
       const done = this.flush();
-      if (!done) this.schedule(this.here.busy ? 1 : this.retryMs);
+      // the thread frees room as it writes: try again within the window
+      if (!done) this.schedule(this.thread ? FLUSH_MS : this.here.busy ? 1 : this.retryMs);
     };
     // unref: a pending window never keeps a stopping process alive (close() writes it)
     if (delayMs > 0) (this.timer = setTimeout(run, delayMs)).unref();

@@ -1,5 +1,13 @@
 import type { AuditInput } from "./types.ts";
-import { BatchEncoder, WRITER_URL, type FromWriter, type ToWriter } from "./writer-messages.ts";
+import { RingWriter } from "./event-ring.ts";
+import { WRITER_URL, type FromWriter, type ToWriter } from "./writer-messages.ts";
+
+/**
+ * The buffer shared with the thread. At ~100 bytes an event it holds ~40 000, two or three
+ * seconds of the writer's work at the bench's peak; events that find it full wait in the
+ * log's queue (log.ts), and the backlog bound applies to both together.
+ */
+const RING_BYTES = 4 << 20;
 
 export interface WriterOptions {
   path: string;
@@ -11,9 +19,10 @@ export interface WriterOptions {
 }
 
 /**
- * The event loop's side of the audit writer thread: hands it each window's events and counts
- * what it has written. Events handed over and not yet written (in flight) still count as the
- * log's backlog, so the fail-closed bound holds the same as when writing on the event loop.
+ * The event loop's side of the audit writer thread: puts events in the shared buffer, tells it
+ * where each window ends, and counts what it has written. Events handed over and not yet
+ * written (in flight) still count as the log's backlog, so the fail-closed bound holds the
+ * same as when writing on the event loop.
  */
 export class WriterThread {
   private readonly worker: Worker;
@@ -24,7 +33,9 @@ export class WriterThread {
   dead = false;
   private waiters: { target: number; resolve: () => void }[] = [];
   private closed: ((unwritten: number) => void) | null = null;
-  private readonly encoder = new BatchEncoder();
+  private readonly ring = new RingWriter(RING_BYTES);
+  /** events in the buffer that no window message has covered yet */
+  unposted = 0;
 
   constructor(opts: WriterOptions) {
     // Listed as an entrypoint of the compiled binary (scripts/build.ts), so it is embedded.
@@ -38,20 +49,51 @@ export class WriterThread {
     // Not holding the process open while it runs; close() holds it again until the thread has
     // written everything (unref'd then, the process could exit with the last window unwritten).
     this.worker.unref();
-    this.send({ type: "init", ...opts });
+    this.send({ type: "init", ...opts, ring: this.ring.buffer });
   }
 
-  post(batch: readonly AuditInput[]): void {
-    this.inFlight += batch.length;
-    this.send({ type: "batch", ...this.encoder.encode(batch) });
+  /** Put `e` in the shared buffer; false when it has no room for it yet (the log keeps it). */
+  write(e: AuditInput): boolean {
+    if (!this.ring.write(e)) return false;
+    this.inFlight++;
+    this.unposted++;
+    return true;
   }
 
   /**
-   * Resolves once everything handed over so far is written (not what is handed over later:
-   * under steady load the thread is never idle), or at once while writes fail.
+   * Hand over `queue`'s events in order, as far as the buffer has room now, and post the
+   * window; how many went. One far larger than any event the server makes (a record id is
+   * bounded by Bun's 16 KiB request head), which the buffer could never hold, goes in a
+   * message of its own after the window before it.
    */
-  settled(): Promise<void> {
-    const target = this.written + this.inFlight;
+  handOverAll(queue: readonly AuditInput[]): number {
+    let n = 0;
+    for (const e of queue) {
+      if (!this.write(e)) {
+        if (this.ring.fitsEver(e)) break;
+        this.post();
+        this.inFlight++;
+        this.send({ type: "event", event: e });
+      }
+      n++;
+    }
+    this.post();
+    return n;
+  }
+
+  /** Tell the thread where the events put in the buffer so far end: a window to write. */
+  post(): void {
+    if (this.unposted === 0) return;
+    this.send({ type: "batch", end: this.ring.end, n: this.unposted });
+    this.unposted = 0;
+  }
+
+  /**
+   * Resolves once everything handed over so far, and `queued` more, is written (not what is
+   * handed over later: under steady load the thread is never idle), or at once while writes fail.
+   */
+  settled(queued = 0): Promise<void> {
+    const target = this.written + this.inFlight + queued;
     if (this.written >= target || this.failing) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ target, resolve }));
   }
@@ -76,6 +118,7 @@ export class WriterThread {
     if (m.type === "written") {
       this.inFlight -= m.n;
       this.written += m.n;
+      this.ring.release(m.bytes);
       this.failing = false;
       this.wake((w) => this.written >= w.target);
     } else if (m.type === "failing") {

@@ -125,6 +125,19 @@ describe("the audit writer thread", () => {
     expect(rowsOf(dir)).toHaveLength(i);
   });
 
+  test("more than the shared buffer holds waits in the log's queue; an event too large for it goes alone; all in order", async () => {
+    const { dir, trail } = threaded();
+    const n = 50_000; // ~100 bytes each in the buffer: more than its 4 MiB, appended in one turn
+    for (let i = 0; i < n; i++) trail.log.append(read(i, `id-${i}`));
+    expect(trail.log.backlog).toBe(n);
+    trail.log.append({ ...read(n, "x".repeat(1_500_000)) }); // 4.5 MB at most: more than the buffer
+    trail.log.append(read(n + 1, "id-last"));
+    await trail.close(); // no settle first: the queue is still waiting for room
+    const rows = rowsOf(dir);
+    expect(rows.map((r) => r.requestId)).toEqual(Array.from({ length: n + 2 }, (_, i) => `req-${i}`));
+    expect(rows[n]!.pseudonym).toBeNull(); // not an id: no pseudonym (and never the text)
+  });
+
   test("a clean close writes what is still queued", async () => {
     const { dir, trail } = threaded();
     for (let i = 0; i < 50; i++) trail.log.append(read(i, Bun.randomUUIDv7()));

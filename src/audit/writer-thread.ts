@@ -8,7 +8,8 @@ import { AuditStore } from "../db/audit.ts";
 import { Pseudonymizer } from "../crypto/pseudonym.ts";
 import { ChainWriter } from "./chain-writer.ts";
 import type { AuditInput } from "./types.ts";
-import { BatchDecoder, type FromWriter, type ToWriter } from "./writer-messages.ts";
+import { RingReader } from "./ring-reader.ts";
+import type { FromWriter, ToWriter } from "./writer-messages.ts";
 
 declare const self: Worker;
 
@@ -30,9 +31,10 @@ const BUSY_WAIT_MS = 1000;
 let store: AuditStore;
 let writer: ChainWriter;
 let retryMs = 1000;
-const pending: AuditInput[][] = [];
+/** windows read from the shared buffer and not yet written, with the bytes they took there */
+const pending: { events: AuditInput[]; bytes: number }[] = [];
 let failing = false;
-const decoder = new BatchDecoder();
+let ring: RingReader;
 let retrying: Timer | null = null;
 
 const send = (m: FromWriter) => postMessage(m);
@@ -41,7 +43,7 @@ const send = (m: FromWriter) => postMessage(m);
 function writeOne(): boolean {
   const batch = pending[0]!;
   try {
-    writer.writeBatch(batch, true); // blocking on a lock is fine here: no event loop to stall
+    writer.writeBatch(batch.events, true); // blocking on a lock is fine here: no event loop to stall
   } catch (err) {
     if (!failing) send({ type: "failing", message: (err as Error).message.split("\n")[0] ?? "" });
     failing = true;
@@ -49,7 +51,7 @@ function writeOne(): boolean {
   }
   pending.shift();
   failing = false;
-  send({ type: "written", n: batch.length });
+  send({ type: "written", n: batch.events.length, bytes: batch.bytes });
   return true;
 }
 
@@ -79,8 +81,12 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
     const pseudo = new Pseudonymizer(Buffer.from(m.pseudonymKey));
     writer = new ChainWriter(store, new Uint8Array(m.auditKey), (ids) => pseudo.pseudonymsHex(ids));
     retryMs = m.retryMs;
-  } else if (m.type === "batch") {
-    pending.push(decoder.decode(m.events, m.lists));
+    ring = new RingReader(m.ring);
+  } else if (m.type === "batch" || m.type === "event") {
+    const batch = m.type === "batch" ? ring.read(m.end) : { events: [m.event], bytes: 0 };
+    // a buffer read wrong would write a wrong trail: fail (onerror: the log fails closed) instead
+    if (m.type === "batch" && batch.events.length !== m.n) throw new Error(`audit window: ${batch.events.length} events read, ${m.n} sent`);
+    pending.push(batch);
     if (retrying === null) drain();
   } else {
     // a clean close: everything pending is tried until the deadline, then reported
@@ -92,6 +98,6 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
       Bun.sleepSync(2);
     }
     store.db.close();
-    send({ type: "closed", unwritten: pending.reduce((n, b) => n + b.length, 0) });
+    send({ type: "closed", unwritten: pending.reduce((n, b) => n + b.events.length, 0) });
   }
 };

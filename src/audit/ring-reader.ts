@@ -1,0 +1,57 @@
+// The writer thread's side of the audit event ring (event-ring.ts has the layout).
+import { AUDIT_ACTIONS, type AuditAction, type AuditInput } from "./types.ts";
+import { HEAD, OUTCOMES, WRAP } from "./event-ring.ts";
+
+/** The thread's side: reads the events of each window in order. */
+export class RingReader {
+  private readonly bytes: Buffer;
+  private readonly view: DataView;
+  private at = 0;
+  private readonly lists: (readonly string[])[] = [];
+
+  constructor(private readonly buffer: SharedArrayBuffer) {
+    this.bytes = Buffer.from(buffer);
+    this.view = new DataView(buffer);
+  }
+
+  /** The events from where the last window ended up to `end`, and the bytes they took. */
+  read(end: number): { events: AuditInput[]; bytes: number } {
+    const events: AuditInput[] = [];
+    let bytes = 0;
+    const v = this.view;
+    while (this.at !== end) {
+      const at = this.at;
+      const word = v.getUint32(at, true);
+      if ((word & 0xff) === WRAP) {
+        bytes += this.buffer.byteLength - at;
+        this.at = 0;
+        continue;
+      }
+      const size = HEAD + v.getInt32(at + 44, true);
+      const text = this.bytes.toString("utf8", at + HEAD, at + size);
+      let p = 0;
+      const next = (slot: number): string | null => {
+        const len = v.getInt32(at + 16 + 4 * slot, true);
+        if (len < 0) return null;
+        p += len;
+        return text.slice(p - len, p);
+      };
+      const principal = next(0), role = next(1), collection = next(2), pseudonym = next(3), recordId = next(4), requestId = next(5), listText = next(6);
+      const list = v.getInt32(at + 12, true);
+      let fields: readonly string[];
+      if (listText === null) fields = this.lists[list]!;
+      else {
+        fields = Object.freeze(JSON.parse(listText) as string[]);
+        if (list >= 0) this.lists[list] = fields;
+      }
+      events.push({
+        time: v.getFloat64(at + 4, true), principal, role,
+        action: AUDIT_ACTIONS[(word >>> 8) & 0xff] as AuditAction, collection, pseudonym,
+        recordId: recordId ?? undefined, fields, outcome: OUTCOMES[(word >>> 16) & 0xff]!, requestId,
+      });
+      bytes += size;
+      this.at = at + size;
+    }
+    return { events, bytes };
+  }
+}
