@@ -16,6 +16,7 @@ import { RateLimiter } from "./auth/rate-limit.ts";
 import { FAILED_AUTH_BURST, FailedAuthLimiter } from "./auth/failed-auth.ts";
 import type { AuditTrail } from "./audit/open.ts";
 import { requestFrame } from "./request-frame.ts";
+import { AnswerHeaders } from "./response-headers.ts";
 import { audited } from "./audit/middleware.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { keyRoutes } from "./routes/keys.ts";
@@ -36,6 +37,8 @@ export interface AppDeps {
   rateLimit?: number;
   /** failed authentications/s per client address (bursts of 20 times that); 0 = no limit */
   authFailRate?: number;
+  /** served over TLS (--tls-cert): only then do answers carry Strict-Transport-Security */
+  tls?: boolean;
 }
 
 /**
@@ -59,10 +62,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const startedAt = Date.now();
   const metrics = new HttpMetrics();
+  const answers = new AnswerHeaders(deps.tls ?? false);
 
   // Request id, audit event, security headers, metrics: first, outside authentication, so a
   // failed one is recorded too, and timing every other step.
-  app.use(requestFrame(metrics, deps.audit.log));
+  app.use(requestFrame(metrics, deps.audit.log, answers));
   // an export finds a record's events by the trail's pseudonym, and by the clinical one that
   // events written before the trail had its own pseudonyms carry
   // (export reads an existing record, so the id is a valid one and both are there)
@@ -93,6 +97,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         write: (job) => deps.stores.commits.run(job),
         bodyLimit: deps.bodyLimit,
         purgeWal: () => deps.stores.checkpoint(),
+        answers,
       }),
     );
   }

@@ -4,7 +4,7 @@ import type { AuditLog } from "./audit/log.ts";
 import { appendEvent, unauditable } from "./audit/middleware.ts";
 import type { HttpMetrics } from "./metrics/http.ts";
 import { routeLabel } from "./metrics/route-label.ts";
-import { finishHeaders, nextRequestId } from "./response-headers.ts";
+import { nextRequestId, type AnswerHeaders } from "./response-headers.ts";
 
 /**
  * What every request gets: a request id, its audit event, the security headers and its
@@ -13,7 +13,7 @@ import { finishHeaders, nextRequestId } from "./response-headers.ts";
  * onError settled on: Hono catches a handler's error where it is thrown and runs onError
  * there, so when next() returns, c.res is already the final answer (a 404, a 400, a 503, …).
  */
-export function requestFrame(metrics: HttpMetrics, log: AuditLog): MiddlewareHandler<AppEnv> {
+export function requestFrame(metrics: HttpMetrics, log: AuditLog, answers: AnswerHeaders): MiddlewareHandler<AppEnv> {
   return async function requestFrame(c, next) {
     const start = performance.now();
     const mine = c.req.routeIndex;
@@ -30,7 +30,7 @@ export function requestFrame(metrics: HttpMetrics, log: AuditLog): MiddlewareHan
       throw err;
     }
     appendEvent(log, c);
-    finishHeaders(c.res, id);
+    answers.finish(c.res, id);
     metrics.record(c.req.method, routeLabel(c, mine), c.res.status, (performance.now() - start) / 1000);
   };
 }

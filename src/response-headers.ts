@@ -2,8 +2,11 @@ import type { Context } from "hono";
 import { randomBytes } from "node:crypto";
 import type { AppEnv } from "./auth/env.ts";
 
-/** On every answer: the headers hono/secure-headers sends by default. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+/**
+ * On every answer: the headers hono/secure-headers sends by default, Strict-Transport-Security
+ * only over TLS (securityHeaders).
+ */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Resource-Policy": "same-origin",
   "Origin-Agent-Cluster": "?1",
@@ -16,17 +19,46 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "X-Permitted-Cross-Domain-Policies": "none",
   "X-XSS-Protection": "0",
 };
-const SECURITY = Object.entries(SECURITY_HEADERS);
 
 /**
- * A route's constant headers with the security headers, as a Headers object built once.
- * Per request the Response copies it and then gets the request id (respond): about 0.6 µs,
- * against 1.0–1.2 for copying it ourselves first (new Headers(prepared), then new Response
- * copies that copy again) and 1.5–2.2 for building it from a plain object, as
- * hono/secure-headers and this middleware once did (scratch micro-benchmark).
+ * The security headers of a server with or without TLS. HSTS tells a browser to use only
+ * HTTPS for this host; RFC 6797 §7.2 says a server must not send it over plain HTTP, where a
+ * browser ignores it anyway (behind a TLS proxy, --insecure-http, the proxy is the one to send it).
  */
-export function preparedHeaders(h: Readonly<Record<string, string>>): Headers {
-  return new Headers({ ...h, ...SECURITY_HEADERS });
+export function securityHeaders(tls: boolean): Readonly<Record<string, string>> {
+  if (tls) return SECURITY_HEADERS;
+  const { "Strict-Transport-Security": _hsts, ...plain } = SECURITY_HEADERS;
+  return plain;
+}
+
+/** An app's answer headers: the security headers for its transport, set once per answer. */
+export class AnswerHeaders {
+  readonly security: Readonly<Record<string, string>>;
+  private readonly entries: [string, string][];
+
+  constructor(tls: boolean) {
+    this.security = securityHeaders(tls);
+    this.entries = Object.entries(this.security);
+  }
+
+  /**
+   * A route's constant headers with the security headers, as a Headers object built once.
+   * Per request the Response copies it and then gets the request id (respond): about 0.6 µs,
+   * against 1.0–1.2 for copying it ourselves first (new Headers(prepared), then new Response
+   * copies that copy again) and 1.5–2.2 for building it from a plain object, as
+   * hono/secure-headers and this middleware once did (scratch micro-benchmark).
+   */
+  prepared(h: Readonly<Record<string, string>>): Headers {
+    return new Headers({ ...h, ...this.security });
+  }
+
+  /** Every other answer (errors, system routes, rarer routes) gets its headers set here. */
+  finish(res: Response, id: string): void {
+    if (complete.has(res)) return;
+    const h = res.headers;
+    h.set("X-Request-Id", id);
+    for (const [k, v] of this.entries) h.set(k, v);
+  }
 }
 
 /** Responses that left respond() with every header on them: the middleware leaves them be. */
@@ -50,12 +82,4 @@ let counter = 0;
 /** A new request id (requestFrame sets it on the context first thing). */
 export function nextRequestId(): string {
   return `${PREFIX}-${(++counter).toString(36)}`;
-}
-
-/** Every other answer (errors, system routes, rarer routes) gets its headers set here. */
-export function finishHeaders(res: Response, id: string): void {
-  if (complete.has(res)) return;
-  const h = res.headers;
-  h.set("X-Request-Id", id);
-  for (const [k, v] of SECURITY) h.set(k, v);
 }

@@ -82,7 +82,7 @@ export function startServer(config: Config): Running {
   const auth = config.noAuth ? null : new Authenticator(stores.keys);
   // chaining and inserting events off the event loop (~3.5 µs each on it)
   audit.startThread(stores.linkKey);
-  fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit }).fetch;
+  fetch = createApp({ stores, cache, models: MODELS, ...config, auth, audit, tls: config.tlsCert !== undefined }).fetch;
 
   // WAL checkpoints run on their own thread; pending cleanup after a failed write on a timer.
   stores.startCheckpoints(config.checkpointSeconds * 1000, config.durability, [audit.store.db.filename]);

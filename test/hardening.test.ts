@@ -8,7 +8,7 @@ import { Database } from "bun:sqlite";
 import { makeApp, removeDir, tempDir, userBody } from "./helpers.ts";
 import { killAll, runSync, startProcess } from "./process.ts";
 import { generateKey, hashKey } from "../src/auth/keys.ts";
-import { SECURITY_HEADERS } from "../src/response-headers.ts";
+import { securityHeaders } from "../src/response-headers.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 const dirs: string[] = [];
@@ -28,7 +28,7 @@ describe("every answer", () => {
       expect(res.status).toBe(status);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
-      expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+      expect(res.headers.get("strict-transport-security")).toBeNull(); // plain HTTP: never (RFC 6797 §7.2)
       expect(res.headers.get("referrer-policy")).toBe("no-referrer");
       ids.add(res.headers.get("x-request-id")!);
     }
@@ -58,7 +58,8 @@ describe("every answer", () => {
     expect(created.headers.get("location")).toBe(`/api/users/${id}`);
     for (const page of answers.slice(3, 5)) expect(page.headers.get("link")).toContain("cursor=");
     for (const res of answers) {
-      for (const [k, v] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(k)).toBe(v);
+      for (const [k, v] of Object.entries(securityHeaders(false))) expect(res.headers.get(k)).toBe(v);
+      expect(res.headers.get("strict-transport-security")).toBeNull();
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("content-type")).toBe("application/json");
     }
@@ -160,7 +161,7 @@ describe("failed authentications per client address", () => {
 });
 
 describe("over real sockets", () => {
-  test("TLS with --tls-cert/--tls-key; a request head over 16 KiB gets 431", async () => {
+  test("TLS with --tls-cert/--tls-key, every answer with HSTS; a request head over 16 KiB gets 431", async () => {
     const dir = tempDir();
     dirs.push(dir);
     const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
@@ -169,9 +170,17 @@ describe("over real sockets", () => {
     const data = join(dir, "data");
     const s = await startProcess([process.execPath, MAIN, "--port", "0", "--data-dir", data, "--tls-cert", cert, "--tls-key", key, "--no-auth"], { listening: /privata: listening on https:\/\/([^:/\s]+):(\d+)/ });
     const base = `https://127.0.0.1:${s.port}`;
-    const res = await fetch(`${base}/api/users`, { tls: { rejectUnauthorized: false } });
+    const tls = { tls: { rejectUnauthorized: false } };
+    const res = await fetch(`${base}/api/users`, tls);
     expect(res.status).toBe(200);
-    expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+    const created = await fetch(`${base}/api/users`, { ...tls, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(userBody()) });
+    const read = await fetch(`${base}${created.headers.get("location")}`, tls);
+    const missing = await fetch(`${base}/nope`, tls);
+    expect([created.status, read.status, missing.status]).toEqual([201, 200, 404]);
+    for (const r of [res, created, read, missing]) {
+      for (const [k, v] of Object.entries(securityHeaders(true))) expect(r.headers.get(k)).toBe(v);
+      expect(r.headers.get("strict-transport-security")).toBe("max-age=15552000; includeSubDomains");
+    }
     const plain = await fetch(`http://127.0.0.1:${s.port}/health`).then((r) => r.status, () => "refused");
     expect(plain).not.toBe(200); // no clear-text answer on the TLS port
     const big = await fetch(`${base}/health`, { headers: { "x-big": "a".repeat(17_000) }, tls: { rejectUnauthorized: false } });

@@ -12,7 +12,7 @@ import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "../cache/json-array.ts";
-import { preparedHeaders, respond } from "../response-headers.ts";
+import { respond, type AnswerHeaders } from "../response-headers.ts";
 import { DEFAULT_PAGE, onInvalid, viewKits, type ViewKit } from "./record-views.ts";
 import { nextLink } from "./next-link.ts";
 
@@ -26,13 +26,11 @@ export interface RecordDeps {
   bodyLimit: number;
   /** after an erasure commits: checkpoint so erased values leave the WAL; false if it could not */
   purgeWal: () => boolean;
+  answers: AnswerHeaders;
 }
 
 // Health data must not be kept by browsers or proxies along the way.
 export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
-const JSON_PREPARED = preparedHeaders(JSON_HEADERS);
-const HIT = preparedHeaders({ ...JSON_HEADERS, "X-Cache-Hit": "true" });
-const MISS = preparedHeaders({ ...JSON_HEADERS, "X-Cache-Hit": "false" });
 
 // z.uuid()'s own pattern, tested by hand: a zod parse of the id was about an eighth of a
 // cached read's time in the app.
@@ -67,6 +65,10 @@ const isAdmin = (c: Context<AppEnv>) => c.get("principal").role === "admin";
 /** The routes of one model, derived from its declaration; mounted at /api/<model.name>. */
 export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
   const { records, cache } = deps;
+  // each answer copies one of these, built once (response-headers.ts)
+  const JSON_PREPARED = deps.answers.prepared(JSON_HEADERS);
+  const HIT = deps.answers.prepared({ ...JSON_HEADERS, "X-Cache-Hit": "true" });
+  const MISS = deps.answers.prepared({ ...JSON_HEADERS, "X-Cache-Hit": "false" });
   const kitOf = viewKits(model);
   const body = [requireJson, limitBody(deps.bodyLimit), requireUtf8] as const;
   // Authorization before the cache: the role is checked and its view chosen before any lookup,
