@@ -3,8 +3,10 @@
 // bench's rates), then encoded as a whole window, copied by postMessage and parsed again by the
 // thread. Here an event is written into the buffer when it is appended, nothing of it stays on
 // the event loop's heap, and a window's message says only where its events end. Cached reads
-// (oha, 150 000 a run, 3 alternating runs): event loop 14.5–15.7 → 12.9–14.3 µs a read, the
-// writer thread 3.2–3.3 → 2.7–2.9 µs, 50–52 k → 52–59 k reads/s. The thread's side: ring-reader.ts.
+// (oha, 150 000 a run, alternating with the JSON build, per-thread CPU): the writer thread
+// 3.0–3.3 → 2.6–2.9 µs a read in two sets of 3 runs; the event loop 14.5–15.7 → 12.9–14.3 µs
+// in the first set, no clear change in the second (14.1–15.5 against 13.9–14.6). The thread's
+// side: ring-reader.ts.
 import { AUDIT_ACTIONS, type AuditInput, type AuditOutcome } from "./types.ts";
 
 export const OUTCOMES: readonly AuditOutcome[] = ["ok", "denied", "not_found", "invalid", "error"];

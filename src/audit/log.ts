@@ -144,8 +144,10 @@ export class AuditLog {
    */
   async close(): Promise<void> {
     if (!this.thread) return this.closeHere();
-    // what waits for room in the shared buffer goes in as the thread frees it
-    while (!this.flush() && !this.thread.failing) await this.thread.settled();
+    // what waits for room in the shared buffer goes in as the thread frees it (a thread stuck
+    // in a write is not waited for past the deadline: what is left is reported lost)
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    while (!this.flush() && !this.thread.failing && Date.now() < deadline) await Promise.race([this.thread.settled(), Bun.sleep(50)]);
     const lost = (await this.thread.close(CLOSE_WAIT_MS)) + this.queue.length;
     if (lost > 0) console.error(`privata: ${lost} audit event(s) could not be written at shutdown`);
   }
