@@ -1,13 +1,13 @@
 // The shared buffer that carries audit events to the writer thread (event-ring.ts), both sides
-// in one thread: every field comes back as it went in, in order, across the buffer's end, and
-// a full buffer takes nothing until the reader's bytes are released.
+// in one thread: every field comes back as it went in (a lone surrogate as U+FFFD, as UTF-8
+// has no other way to carry it), in order, across the buffer's end, and a full buffer takes
+// nothing until the reader's bytes are released.
 import { describe, expect, test } from "bun:test";
 import { RingWriter } from "./event-ring.ts";
 import { RingReader } from "./ring-reader.ts";
-import { AUDIT_ACTIONS, type AuditInput, type AuditOutcome } from "./types.ts";
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES as OUTCOMES, type AuditInput } from "./types.ts";
 
 const VIEW = Object.freeze(["firstName", "lastName"]);
-const OUTCOMES: AuditOutcome[] = ["ok", "denied", "not_found", "invalid", "error"];
 
 const event = (i: number, over: Partial<AuditInput> = {}): AuditInput => ({
   time: Date.UTC(2026, 10, 27) + i, principal: `dr-${i}`, role: "clinician", action: AUDIT_ACTIONS[i % AUDIT_ACTIONS.length]!,
@@ -34,6 +34,46 @@ describe("the audit event ring", () => {
     expect(Object.isFrozen(got[0]!.fields)).toBe(true);
     w.release(bytes);
     expect(w.write(event(103))).toBe(true); // all room again
+  });
+
+  test("a lone surrogate comes back as U+FFFD, and the strings after it stay in place", () => {
+    const w = new RingWriter(4096);
+    const r = new RingReader(w.buffer);
+    w.write(event(0, { recordId: "a\ud800b" }));
+    const [got] = r.read(w.end).events;
+    expect(got!.recordId).toBe("a\ufffdb");
+    expect(got!.requestId).toBe("req-0");
+  });
+
+  test("an action or outcome the ring has no code for is refused, not recorded as another", () => {
+    const w = new RingWriter(4096);
+    expect(() => w.write(event(0, { action: "peek" as AuditInput["action"] }))).toThrow(/unknown action or outcome/);
+    expect(() => w.write(event(0, { outcome: "meh" as AuditInput["outcome"] }))).toThrow(/unknown action or outcome/);
+    expect(w.end).toBe(0);
+  });
+
+  test("a WRAP mark in the buffer's last 1, 2 or 3 bytes is read as one", () => {
+    // An event with no text naming a list the reader knows takes exactly its 48-byte head (its
+    // bound too), so it can end 1 to 3 bytes before the buffer's end: the WRAP mark goes there.
+    const list = Object.freeze(["firstName"]);
+    const bare = (i: number) => event(i, { principal: null, role: null, collection: null, requestId: null, recordId: undefined, fields: list });
+    for (const left of [1, 2, 3]) {
+      const first = new RingWriter(4096);
+      first.write(bare(0)); // the size of an event that also defines the list
+      const cap = first.end + 48 + left;
+      const w = new RingWriter(cap);
+      const r = new RingReader(w.buffer);
+      expect(w.write(bare(0))).toBe(true);
+      expect(w.write(bare(1))).toBe(true);
+      expect(w.end).toBe(cap - left);
+      w.release(r.read(w.end).bytes);
+      expect(w.write(bare(2))).toBe(true); // not at the end: a WRAP mark there, the event at 0
+      expect(w.end).toBe(48);
+      const got = r.read(w.end);
+      expect(got.events.map((e) => e.time)).toEqual([bare(2).time]);
+      expect(got.bytes).toBe(left + 48);
+      w.release(got.bytes);
+    }
   });
 
   test("a view's field list crosses once: later events name it by number", () => {

@@ -85,9 +85,12 @@ export class AuditLog {
   /** How many unwritten events are held at most (a test lowers it). */
   maxBacklog = MAX_BACKLOG;
 
-  /** The backlog is at its bound: no more requests may be admitted until it drains. */
+  /**
+   * The backlog is at its bound: no more requests may be admitted until it drains. A writer
+   * thread that has failed (not a write: the thread) never drains it, so that is full at once.
+   */
   get full(): boolean {
-    return this.backlog >= this.maxBacklog;
+    return this.backlog >= this.maxBacklog || (this.thread?.dead ?? false);
   }
 
   /** the last write failed (disk full, locked file); events wait in memory and are retried */
@@ -97,6 +100,11 @@ export class AuditLog {
 
   get written(): number {
     return this.here.written + (this.thread?.written ?? 0);
+  }
+
+  /** Events not yet handed to a writer: the window is open, or the thread's buffer is full. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Events appended and not yet written, on either thread. */
@@ -147,7 +155,10 @@ export class AuditLog {
     // what waits for room in the shared buffer goes in as the thread frees it (a thread stuck
     // in a write is not waited for past the deadline: what is left is reported lost)
     const deadline = Date.now() + CLOSE_WAIT_MS;
-    while (!this.flush() && !this.thread.failing && Date.now() < deadline) await Promise.race([this.thread.settled(), Bun.sleep(50)]);
+    while (!this.flush() && !this.thread.dead && Date.now() < deadline) {
+      // while writes fail, settled() answers at once: wait, or the thread's answers never arrive
+      await (this.thread.failing ? Bun.sleep(50) : Promise.race([this.thread.settled(), Bun.sleep(50)]));
+    }
     const lost = (await this.thread.close(CLOSE_WAIT_MS)) + this.queue.length;
     if (lost > 0) console.error(`privata: ${lost} audit event(s) could not be written at shutdown`);
   }

@@ -1,6 +1,6 @@
 // The writer thread's side of the audit event ring (event-ring.ts has the layout).
-import { AUDIT_ACTIONS, type AuditAction, type AuditInput } from "./types.ts";
-import { HEAD, OUTCOMES, WRAP } from "./event-ring.ts";
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, type AuditInput } from "./types.ts";
+import { HEAD, WRAP } from "./event-ring.ts";
 
 /** The thread's side: reads the events of each window in order. */
 export class RingReader {
@@ -21,12 +21,13 @@ export class RingReader {
     const v = this.view;
     while (this.at !== end) {
       const at = this.at;
-      const word = v.getUint32(at, true);
-      if ((word & 0xff) === WRAP) {
+      // the mark is one byte: it may sit in the buffer's last 3, where a 4-byte read would fail
+      if (this.bytes[at] === WRAP) {
         bytes += this.buffer.byteLength - at;
         this.at = 0;
         continue;
       }
+      const word = v.getUint32(at, true);
       const size = HEAD + v.getInt32(at + 44, true);
       const text = this.bytes.toString("utf8", at + HEAD, at + size);
       let p = 0;
@@ -39,15 +40,19 @@ export class RingReader {
       const principal = next(0), role = next(1), collection = next(2), pseudonym = next(3), recordId = next(4), requestId = next(5), listText = next(6);
       const list = v.getInt32(at + 12, true);
       let fields: readonly string[];
-      if (listText === null) fields = this.lists[list]!;
-      else {
+      if (listText === null) {
+        const known = this.lists[list];
+        // a list is defined by the first event naming it: a wrong trail is worse than none
+        if (known === undefined) throw new Error(`audit event names field list ${list}, never defined`);
+        fields = known;
+      } else {
         fields = Object.freeze(JSON.parse(listText) as string[]);
         if (list >= 0) this.lists[list] = fields;
       }
       events.push({
         time: v.getFloat64(at + 4, true), principal, role,
-        action: AUDIT_ACTIONS[(word >>> 8) & 0xff] as AuditAction, collection, pseudonym,
-        recordId: recordId ?? undefined, fields, outcome: OUTCOMES[(word >>> 16) & 0xff]!, requestId,
+        action: AUDIT_ACTIONS[(word >>> 8) & 0xff]!, collection, pseudonym,
+        recordId: recordId ?? undefined, fields, outcome: AUDIT_OUTCOMES[(word >>> 16) & 0xff]!, requestId,
       });
       bytes += size;
       this.at = at + size;

@@ -6,7 +6,8 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditOutcome = "ok" | "denied" | "not_found" | "invalid" | "error";
+export const AUDIT_OUTCOMES = ["ok", "denied", "not_found", "invalid", "error"] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /** An event as the server hands it in: the log gives it its place (seq) and its MAC. */
 export interface AuditInput {

@@ -3,9 +3,10 @@ import { RingWriter } from "./event-ring.ts";
 import { WRITER_URL, type FromWriter, type ToWriter } from "./writer-messages.ts";
 
 /**
- * The buffer shared with the thread. At ~100 bytes an event it holds ~40 000, two or three
- * seconds of the writer's work at the bench's peak; events that find it full wait in the
- * log's queue (log.ts), and the backlog bound applies to both together.
+ * The buffer shared with the thread. At ~100 bytes an event it holds ~40 000: ~0.6 s of events
+ * at session 8's read peak (65 000/s), while the thread writes them ~10 times faster than
+ * that; events that find it full wait in the log's queue (log.ts), and the backlog bound
+ * applies to both together.
  */
 const RING_BYTES = 4 << 20;
 
@@ -119,7 +120,7 @@ export class WriterThread {
       this.inFlight -= m.n;
       this.written += m.n;
       this.ring.release(m.bytes);
-      this.failing = false;
+      this.failing = this.dead; // a write that landed before the thread failed does not revive it
       this.wake((w) => this.written >= w.target);
     } else if (m.type === "failing") {
       this.failing = true;

@@ -125,17 +125,36 @@ describe("the audit writer thread", () => {
     expect(rowsOf(dir)).toHaveLength(i);
   });
 
-  test("more than the shared buffer holds waits in the log's queue; an event too large for it goes alone; all in order", async () => {
+  test("more than the shared buffer holds waits in the log's queue; settle() waits for those too; an event too large for it goes alone; all in order", async () => {
     const { dir, trail } = threaded();
-    const n = 50_000; // ~100 bytes each in the buffer: more than its 4 MiB, appended in one turn
-    for (let i = 0; i < n; i++) trail.log.append(read(i, `id-${i}`));
+    const n = 50_000;
+    const id = "y".repeat(200); // not an id (no pseudonym): ~250 bytes an event, 12 MB against a 4 MiB buffer
+    for (let i = 0; i < n; i++) trail.log.append(read(i, id));
     expect(trail.log.backlog).toBe(n);
-    trail.log.append({ ...read(n, "x".repeat(1_500_000)) }); // 4.5 MB at most: more than the buffer
-    trail.log.append(read(n + 1, "id-last"));
+    expect(trail.log.queued).toBeGreaterThan(0); // the buffer was full: the rest waits here
+    await trail.log.settle(); // GET /api/audit: what was appended before is in the file
+    expect(rowsOf(dir)).toHaveLength(n);
+    for (let i = n; i < 2 * n; i++) trail.log.append(read(i, id));
+    trail.log.append(read(2 * n, "x".repeat(1_500_000))); // 4.5 MB at most: more than the buffer
+    trail.log.append(read(2 * n + 1, "id-last"));
     await trail.close(); // no settle first: the queue is still waiting for room
     const rows = rowsOf(dir);
-    expect(rows.map((r) => r.requestId)).toEqual(Array.from({ length: n + 2 }, (_, i) => `req-${i}`));
-    expect(rows[n]!.pseudonym).toBeNull(); // not an id: no pseudonym (and never the text)
+    expect(rows.map((r) => r.requestId)).toEqual(Array.from({ length: 2 * n + 2 }, (_, i) => `req-${i}`));
+    expect(rows[2 * n]!.pseudonym).toBeNull(); // not an id: no pseudonym (and never the text)
+  });
+
+  test("a writer thread that fails (not a write: the thread) stops admission at once", async () => {
+    const { trail } = threaded();
+    trail.log.append(read(0, Bun.randomUUIDv7()));
+    await trail.log.settle();
+    expect(trail.log.full).toBe(false);
+    // A window that does not match the buffer: the thread refuses to write from it and fails.
+    // (The worker is private; reaching it is the only way to make the thread itself fail.)
+    (trail.log as unknown as { thread: { worker: Worker } }).thread.worker.postMessage({ type: "batch", end: 0, n: 5 });
+    expect(await until(() => trail.log.full)).toBe(true);
+    expect(trail.log.failing).toBe(true);
+    await trail.log.close(); // does not wait for a dead thread
+    trail.store.db.close();
   });
 
   test("a clean close writes what is still queued", async () => {
