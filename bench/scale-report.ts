@@ -10,6 +10,8 @@ export interface ScaleSample {
   round: number;
   small: number | null;
   large: number | null;
+  /** error answers of the run (oha's non-2xx and connection errors), both servers together */
+  errors: number;
 }
 
 export interface ScaleRow {
@@ -18,6 +20,7 @@ export interface ScaleRow {
   small: (number | null)[];
   large: (number | null)[];
   ratios: (number | null)[];
+  errors: number;
   /** the median of the rounds' ratios; null when a round has none */
   median: number | null;
   pass: boolean | null;
@@ -37,23 +40,25 @@ export function scaleRows(samples: readonly ScaleSample[]): ScaleRow[] {
   const rows = new Map<string, ScaleRow>();
   for (const s of [...samples].sort((a, b) => a.round - b.round)) {
     const key = `${s.run}/${s.op}`;
-    const row = rows.get(key) ?? { run: s.run, op: s.op, small: [], large: [], ratios: [], median: null, pass: null };
+    const row = rows.get(key) ?? { run: s.run, op: s.op, small: [], large: [], ratios: [], errors: 0, median: null, pass: null };
     rows.set(key, row);
     row.small.push(s.small);
     row.large.push(s.large);
+    row.errors += s.errors;
     row.ratios.push(s.small !== null && s.large !== null && s.small > 0 ? s.large / s.small : null);
   }
   for (const row of rows.values()) {
     const known = row.ratios.filter((r): r is number => r !== null);
     row.median = known.length === row.ratios.length ? median(known) : null;
-    row.pass = row.median === null ? null : row.median <= SCALE_TARGET;
+    // a server answering errors fast can show a good p99: no verdict on such a run
+    row.pass = row.median === null || row.errors > 0 ? null : row.median <= SCALE_TARGET;
   }
   return [...rows.values()];
 }
 
 export function renderScale(rows: readonly ScaleRow[], small: number, large: number): string {
   const n = (x: number) => x.toLocaleString("en-US");
-  const head = ["run", "op", `p99, ${n(small)} records`, `p99, ${n(large)} records`, "ratio per round", "median ratio", `≤ ${SCALE_TARGET}×`];
+  const head = ["run", "op", `p99, ${n(small)} records`, `p99, ${n(large)} records`, "ratio per round", "median ratio", "errors", `≤ ${SCALE_TARGET}×`];
   const cells = rows.map((r) => [
     r.run === "max" ? "single-op max" : r.run,
     r.op,
@@ -61,6 +66,7 @@ export function renderScale(rows: readonly ScaleRow[], small: number, large: num
     r.large.map(fmtMs).join(" / "),
     r.ratios.map((x) => (x === null ? "—" : `${x.toFixed(2)}×`)).join(" / "),
     r.median === null ? "—" : `${r.median.toFixed(2)}×`,
+    String(r.errors),
     r.pass === null ? "—" : r.pass ? "✅ PASS" : "❌ FAIL",
   ]);
   const passed = rows.filter((r) => r.pass).length;

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { cleanupAll, trackDir } from "./cleanup.ts";
 import { machineInfo } from "./machine.ts";
-import { LEVELS, opTarget, runMix } from "./mix.ts";
+import { LEVELS, OPS, opTarget, runMix } from "./mix.ts";
 import { findOha, INSTALL_HINT, parseOha, runOha } from "./oha.ts";
 import * as progress from "./progress.ts";
 import { renderScale, scaleRows, type ScaleSample } from "./scale-report.ts";
@@ -59,23 +59,26 @@ async function prepare(name: Side["name"], n: number, tmp: string, bin: string):
   const ids = await seedRecords(server.url, n, (d) => c.update(d));
   c.stop();
   const files = await writeWorkFiles(dir, server.url, ids);
-  await warm([...files.readList, ...files.listList]);
+  const bad = await warm([...files.readList, ...files.listList]);
+  if (bad > 0) throw new Error(`the ${name} server answered ${bad} warm-up GETs with other than 200`);
   return { name, server, files };
 }
 
 /** The p99 (ms) of reads and lists at one level, exact over oha's per-request latencies. */
-async function level(side: Side, rate: number, prefix: string): Promise<{ read: number | null; list: number | null }> {
+async function level(side: Side, rate: number, prefix: string): Promise<{ read: number | null; list: number | null; errors: number }> {
   const stop = progress.countdown(`${rate} req/s, ${side.name} server`, duration);
   const mix = await runMix({ ohaPath: oha!, base: side.server.url, files: side.files, durationS: duration, rate, dbPrefix: prefix }).finally(stop);
   const p99 = (op: "read" | "list") => summarize(readLatenciesMs(mix.dbPaths[op]!)).p99;
-  return { read: p99("read"), list: p99("list") };
+  const errors = OPS.reduce((n, op) => n + parseOha(JSON.parse(mix.json[op])).errors, 0);
+  return { read: p99("read"), list: p99("list"), errors };
 }
 
 /** oha's p99 of one operation alone, closed loop, 50 connections (as in bun run bench). */
-async function max(side: Side, op: "read" | "list"): Promise<number | null> {
+async function max(side: Side, op: "read" | "list"): Promise<{ p99: number | null; errors: number }> {
   const stop = progress.countdown(`max ${op}, ${side.name} server`, duration);
   const text = await runOha(oha!, { ...opTarget(op, side.server.url, side.files), durationS: duration, connections: 50 }).finally(stop);
-  return parseOha(JSON.parse(text)).p99;
+  const r = parseOha(JSON.parse(text));
+  return { p99: r.p99, errors: r.errors };
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "privata-scale-"));
@@ -101,11 +104,12 @@ try {
     };
     for (const lv of LEVELS) {
       const r = await pair((s) => level(s, lv.rate, join(tmp, s.name, `${lv.name}-${round}`)));
-      for (const op of ["read", "list"] as const) samples.push({ run: lv.name, op, round, small: r.small[op], large: r.large[op] });
+      const errors = r.small.errors + r.large.errors; // of all four operations: a level is one load
+      for (const op of ["read", "list"] as const) samples.push({ run: lv.name, op, round, small: r.small[op], large: r.large[op], errors });
     }
     for (const op of ["read", "list"] as const) {
       const r = await pair((s) => max(s, op));
-      samples.push({ run: "max", op, round, small: r.small, large: r.large });
+      samples.push({ run: "max", op, round, small: r.small.p99, large: r.large.p99, errors: r.small.errors + r.large.errors });
     }
   }
   const m = machineInfo();
