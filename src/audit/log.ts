@@ -63,13 +63,9 @@ export class AuditLog {
       return;
     }
     // with the thread, straight into the shared buffer when nothing waits before it
-    if (this.thread && this.queue.length === 0 && this.thread.write(e)) {
-      if (this.thread.unposted >= MAX_BATCH) this.flushSoon();
-      else this.schedule(FLUSH_MS);
-      return;
-    }
-    this.queue.push(e);
-    if (this.queue.length >= MAX_BATCH) this.flushSoon();
+    if (!(this.thread && this.queue.length === 0 && this.thread.write(e))) this.queue.push(e);
+    // the window's events not yet handed on, wherever they wait
+    if (this.queue.length + (this.thread?.unposted ?? 0) >= MAX_BATCH) this.flushSoon();
     else this.schedule(FLUSH_MS);
   }
 
