@@ -12,7 +12,7 @@ import { findOha, INSTALL_HINT, MIN_OHA, type OhaResult, ohaVersion, parseOha, p
 import * as progress from "./progress.ts";
 import { renderMarkdown, renderSummaryChart, renderTables } from "./report.ts";
 import { READ_SET, seedRecords, warm, writeWorkFiles, type WorkFiles } from "./seed.ts";
-import { type CacheCounters, getStats, hitRate, peakRssMb, resetPeakRss, type Running, startBare, startPrivata } from "./server.ts";
+import { buildPrivata, type CacheCounters, getStats, hitRate, peakRssMb, resetPeakRss, type Running, startBare, startPrivata } from "./server.ts";
 import { merge, readLatenciesMs, summarize } from "./stats.ts";
 import { levelChecks, maximaChecks, maximaErrorNotes } from "./targets.ts";
 import type { ClosedMixedResult, LevelResult, MaxKey, MaxResult, OpResult, Summary } from "./types.ts";
@@ -152,8 +152,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   const bin = join(ROOT, "dist", "privata");
   if (args.build || !existsSync(bin)) {
     progress.log("building dist/privata (bun run build)");
-    const b = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (b.exitCode !== 0) throw new Error(`bun run build failed (exit ${b.exitCode}): ${b.stderr.toString().trim().slice(-500)}`);
+    buildPrivata(ROOT);
   } else progress.log("reusing dist/privata (--no-build)");
 
   // ---- main server, seed, warm

@@ -17,7 +17,7 @@ import { findOha, INSTALL_HINT, parseOha, runOha } from "./oha.ts";
 import * as progress from "./progress.ts";
 import { renderScale, scaleRows, type ScaleSample } from "./scale-report.ts";
 import { seedRecords, warm, writeWorkFiles, type WorkFiles } from "./seed.ts";
-import { type Running, startPrivata } from "./server.ts";
+import { buildPrivata, type Running, startPrivata } from "./server.ts";
 import { readLatenciesMs, summarize } from "./stats.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -85,12 +85,8 @@ const tmp = mkdtempSync(join(tmpdir(), "privata-scale-"));
 trackDir(tmp);
 const sides: Side[] = [];
 try {
-  if (!a["no-build"]) {
-    progress.log("building dist/privata (bun run build)");
-    const b = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (b.exitCode !== 0) throw new Error(`bun run build failed: ${b.stderr.toString().slice(-400)}`);
-  }
-  const bin = join(ROOT, "dist", "privata");
+  if (!a["no-build"]) progress.log("building dist/privata (bun run build)");
+  const bin = a["no-build"] ? join(ROOT, "dist", "privata") : buildPrivata(ROOT);
   sides.push(await prepare("small", small, tmp, bin), await prepare("large", large, tmp, bin));
   const samples: ScaleSample[] = [];
   for (let round = 0; round < rounds; round++) {

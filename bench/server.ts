@@ -1,10 +1,18 @@
 // Start and stop the processes under test: dist/privata and the bare limit server.
 import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { Durability } from "./args.ts";
 import { track, untrack } from "./cleanup.ts";
 
 const LISTENING = /listening on (http:\/\/\S+)/;
+
+/** `bun run build` in `root`: dist/privata from the working tree; its path. Throws when the build fails. */
+export function buildPrivata(root: string): string {
+  const b = Bun.spawnSync([process.execPath, "run", "build"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`bun run build failed (exit ${b.exitCode}): ${b.stderr.toString().trim().slice(-500)}`);
+  return join(root, "dist", "privata");
+}
 
 export interface Running {
   name: string;
