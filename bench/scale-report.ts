@@ -1,6 +1,7 @@
 // The table of bench/scale.ts: read and list p99 of the large data set against the small one,
 // per level and per single-operation maximum, each round's ratio and their median.
 import { fmtMs, table } from "./format.ts";
+import { median } from "./stats.ts";
 
 /** The p99 (ms) of one operation in one run, on each server. */
 export interface ScaleSample {
@@ -27,13 +28,6 @@ export interface ScaleRow {
 }
 
 export const SCALE_TARGET = 1.5;
-
-export function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** One row per run and operation, in the order first seen; rounds in order. */
 export function scaleRows(samples: readonly ScaleSample[]): ScaleRow[] {

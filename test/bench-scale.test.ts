@@ -1,6 +1,7 @@
 // bench/scale.ts's table, without oha: ratios per round, their median, and the 1.5× verdict.
 import { describe, expect, test } from "bun:test";
-import { median, renderScale, scaleRows, type ScaleSample } from "../bench/scale-report.ts";
+import { renderScale, scaleRows, type ScaleSample } from "../bench/scale-report.ts";
+import { median } from "../bench/stats.ts";
 
 describe("the same-run scale comparison", () => {
   test("one row per run and operation; the verdict is on the median of the rounds' ratios", () => {
