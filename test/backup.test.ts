@@ -34,10 +34,10 @@ function state(d: string): string {
 const mode = (p: string) => statSync(p).mode & 0o777;
 const auditKey = () => join(app.dataDir, "audit.key");
 const withKeys = () => ["--key-file", app.keyFile];
-/** One byte of a file changed (its last), as damage on the backup medium would. */
-const flipLastByte = (p: string) => {
+/** One byte of a file changed, as damage on the backup medium would. */
+const flipByte = (p: string) => {
   const b = readFileSync(p);
-  b[b.length - 1] = b[b.length - 1]! ^ 0xff;
+  b[Math.floor(b.length / 2)]! ^= 0x01;
   writeFileSync(p, b);
 };
 let app: TestApp;
@@ -227,7 +227,7 @@ describe("privata backup", () => {
     expect(state(forged)).toBe("absent");
 
     // a damaged trail blocks its own restore, never the records' (--without-audit)
-    flipLastByte(join(au, "audit.db"));
+    flipByte(join(au, "audit.db"));
     const damaged = join(dir(), "new");
     r = cli("restore", "--from", to, "--audit-from", au, "--data-dir", damaged, ...withKeys(), "--audit-key-file", auditKey());
     expect([r.exitCode, r.stderr.includes("does not match its SHA-256")]).toEqual([1, true]);
@@ -314,26 +314,20 @@ describe("privata restore refuses before it writes anything", () => {
     edit(m);
     writeFileSync(join(d, "manifest.json"), JSON.stringify(m, null, 2) + "\n");
   };
-  const flipByte = (p: string) => {
-    const b = readFileSync(p);
-    b[Math.floor(b.length / 2)]! ^= 0x01;
-    writeFileSync(p, b);
-  };
   const otherKey = () => {
     const p = join(dir(), "other.key");
     writeFileSync(p, "cd".repeat(32) + "\n", { mode: 0o600 });
     return p;
   };
 
-  const withKey = withKeys;
   test.each([
-    ["a checksum in the manifest", (d: string) => editManifest(d, (m) => (m.identity.sha256 = "0".repeat(64))), withKey, "does not match its SHA-256"],
-    ["one changed byte in a store", (d: string) => flipByte(join(d, "clinical.db")), withKey, "does not match its SHA-256"],
-    ["a size in the manifest", (d: string) => editManifest(d, (m) => (m.clinical.bytes += 1)), withKey, "bytes, the manifest says"],
-    ["a missing store", (d: string) => rmSync(join(d, "identity.db")), withKey, "is missing"],
-    ["a missing manifest", (d: string) => rmSync(join(d, "manifest.json")), withKey, "no readable manifest.json"],
-    ["a manifest of another format", (d: string) => editManifest(d, (m) => (m.version = 3)), withKey, "not a privata backup manifest"],
-    ["a record count in the manifest", (d: string) => editManifest(d, (m) => (m.identity.records.users = 29)), withKey, "record counts"],
+    ["a checksum in the manifest", (d: string) => editManifest(d, (m) => (m.identity.sha256 = "0".repeat(64))), withKeys, "does not match its SHA-256"],
+    ["one changed byte in a store", (d: string) => flipByte(join(d, "clinical.db")), withKeys, "does not match its SHA-256"],
+    ["a size in the manifest", (d: string) => editManifest(d, (m) => (m.clinical.bytes += 1)), withKeys, "bytes, the manifest says"],
+    ["a missing store", (d: string) => rmSync(join(d, "identity.db")), withKeys, "is missing"],
+    ["a missing manifest", (d: string) => rmSync(join(d, "manifest.json")), withKeys, "no readable manifest.json"],
+    ["a manifest of another format", (d: string) => editManifest(d, (m) => (m.version = 3)), withKeys, "not a privata backup manifest"],
+    ["a record count in the manifest", (d: string) => editManifest(d, (m) => (m.identity.records.users = 29)), withKeys, "record counts"],
     ["a mismatched key", () => {}, () => ["--key-file", otherKey()], "does not match this backup"],
     // no --key-file: the default <target>/link.key does not exist, and this backup has no key
     ["no key anywhere", () => {}, () => [], "the backup holds no key"],
