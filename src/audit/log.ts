@@ -1,5 +1,6 @@
 import type { AuditStore } from "../db/audit.ts";
 import { ChainWriter, type Pseudonymize } from "./chain-writer.ts";
+import { FlushTimer } from "./flush-timer.ts";
 import { HereWriter } from "./here-writer.ts";
 import type { AuditInput } from "./types.ts";
 import { WriterThread, type WriterOptions } from "./writer-link.ts";
@@ -41,7 +42,10 @@ const MAX_BATCH = 1024;
  */
 export class AuditLog {
   private queue: AuditInput[] = [];
-  private scheduled = false;
+  /** the next hand-on: what is still queued then is tried again (the thread frees room as it writes) */
+  private readonly timer = new FlushTimer(() => {
+    if (!this.flush()) this.timer.after(this.thread ? FLUSH_MS : this.here.busy ? 1 : this.retryMs);
+  });
   /** the writer thread, once started (the server's case); null: batches are written here */
   private thread: WriterThread | null = null;
   private readonly here: HereWriter;
@@ -64,16 +68,9 @@ export class AuditLog {
     }
     // with the thread, straight into the shared buffer when nothing waits before it
     if (!(this.thread && this.queue.length === 0 && this.thread.write(e))) this.queue.push(e);
-    // the window's events not yet handed on, wherever they wait
-    if (this.queue.length + (this.thread?.unposted ?? 0) >= MAX_BATCH) this.flushSoon();
-    else this.schedule(FLUSH_MS);
-  }
-
-  /** Write on the next turn, not at the end of the window (a full batch). */
-  private flushSoon(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.scheduled = false;
-    this.schedule(0);
+    // the window's events not yet handed on, wherever they wait: a full window goes next turn
+    if (this.queue.length + (this.thread?.unposted ?? 0) >= MAX_BATCH) this.timer.soon();
+    else this.timer.after(FLUSH_MS);
   }
 
   /** Events that could not even be queued (backlog full while writes failed). */
@@ -173,22 +170,5 @@ export class AuditLog {
     const deadline = Date.now() + CLOSE_WAIT_MS;
     while (!this.flush() && Date.now() < deadline) Bun.sleepSync(2);
     if (this.queue.length > 0) console.error(`privata: ${this.queue.length} audit event(s) could not be written at shutdown`);
-  }
-
-  private timer: Timer | null = null;
-
-  private schedule(delayMs: number): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const run = () => {
-      this.scheduled = false;
-      this.timer = null;
-      const done = this.flush();
-      // the thread frees room as it writes: try again within the window
-      if (!done) this.schedule(this.thread ? FLUSH_MS : this.here.busy ? 1 : this.retryMs);
-    };
-    // unref: a pending window never keeps a stopping process alive (close() writes it)
-    if (delayMs > 0) (this.timer = setTimeout(run, delayMs)).unref();
-    else setImmediate(run);
   }
 }
