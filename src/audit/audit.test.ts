@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore } from "../db/sqlite.ts";
-import { AUDIT_FILE, AuditStore } from "../db/audit.ts";
+import { AUDIT_FILE, AuditStore, ROWS_PER_INSERT } from "../db/audit.ts";
 import { verifyChain } from "./chain.ts";
 import { AuditLog, FLUSH_MS } from "./log.ts";
 import type { AuditInput } from "./types.ts";
@@ -76,6 +76,25 @@ describe("the audit log", () => {
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(rows[0]).toMatchObject({ principal: "dr-a", action: "read", fields: '["firstName","diagnosis"]', requestId: "req-1" });
     expect(verifyChain(KEY, rows)).toMatchObject({ ok: true, events: 6, lastSeq: 6 });
+    a.db.close(true);
+  });
+
+  test("batches of any size around the rows of one INSERT are stored whole, in order, each event as appended", () => {
+    const a = open();
+    const sizes = [1, ROWS_PER_INSERT - 1, ROWS_PER_INSERT, ROWS_PER_INSERT + 1, 2 * ROWS_PER_INSERT + 3];
+    let n = 0;
+    for (const size of sizes) {
+      for (let i = 0; i < size; i++) a.log.append(event(++n, { requestId: `req-${n}`, fields: [`f${n}`] }));
+      expect(a.log.flush()).toBe(true); // one batch, one transaction
+    }
+    const rows = [...a.store.all()];
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    // every column of every row belongs to its own event (a shifted value would show here)
+    rows.forEach((r, i) => {
+      const e = event(i + 1);
+      expect(r).toMatchObject({ time: iso(e.time), principal: e.principal, role: e.role, action: e.action, pseudonym: e.pseudonym, requestId: `req-${i + 1}`, fields: `["f${i + 1}"]`, outcome: "ok" });
+    });
+    expect(verifyChain(KEY, rows)).toMatchObject({ ok: true, events: n });
     a.db.close(true);
   });
 

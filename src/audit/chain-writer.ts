@@ -62,7 +62,7 @@ export class ChainWriter {
   /**
    * Chain and insert a batch, inside the caller's write transaction. The head is read as it
    * is now, under the write lock: another writer (`privata keys` auditing a key change) may
-   * have appended since our last batch. One row object is reused for every event (no copies).
+   * have appended since our last batch. One row object is reused for every event's MAC.
    */
   private writeRows(batch: readonly AuditInput[]): void {
     const head = this.store.last();
@@ -71,6 +71,8 @@ export class ChainWriter {
     // make them), so a time range is a seq range (AuditStore.page) and needs no index.
     const headMs = head ? Date.parse(head.time) : 0;
     let ms = Number.isFinite(headMs) ? headMs : 0; // a head time that does not parse must not stop the trail
+    // inserted together at the end, several rows a statement (AuditStore.insertValues)
+    const values: unknown[] = [];
     for (const e of batch) {
       const fields = this.fieldsText(e.fields);
       if (e.time > ms) ms = e.time;
@@ -86,8 +88,9 @@ export class ChainWriter {
       row.outcome = e.outcome;
       row.requestId = e.requestId;
       row.mac = this.macOf(row.mac, row);
-      this.store.insert(row);
+      values.push(row.seq, row.time, row.principal, row.role, row.action, row.collection, row.pseudonym, row.fields, row.outcome, row.requestId, row.mac);
     }
+    this.store.insertValues(values);
   }
 
   private fieldsText(names: readonly string[]): string {

@@ -14,6 +14,16 @@ export interface AuditFilter {
 }
 
 const COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id AS requestId, mac";
+/** The columns of a row, in the order insertValues() takes their values. */
+const INSERT_COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id, mac";
+export const VALUES_PER_ROW = 11;
+/**
+ * Rows one INSERT statement takes. Each statement run has a fixed cost beside its rows: with
+ * 16 rows a statement, writing a batch of 1 024 events took 10–15 % less time an event than
+ * with one (micro-benchmark of ChainWriter.writeBatch, this machine).
+ */
+export const ROWS_PER_INSERT = 16;
+const ROW = `(${Array<string>(VALUES_PER_ROW).fill("?").join(",")})`;
 
 /** Every event of an audit.db in seq order, streamed; needs no write access (audit verify). */
 export function* auditRows(db: Database): Generator<AuditRow> {
@@ -37,6 +47,7 @@ export interface AuditPage {
 export class AuditStore {
   readonly meta: MetaTable;
   private readonly insertStmt: Statement;
+  private readonly insertManyStmt: Statement;
   private readonly lastStmt: Statement<{ seq: number; mac: Uint8Array; time: string }>;
   private readonly timeStmt: Statement<{ seq: number; time: string }, [number]>;
   private readonly aboutStmt: Statement<AuditRow, [string, string, number, number]>;
@@ -61,16 +72,20 @@ export class AuditStore {
     // range of seqs per page (list). Older files had three indexes: dropped.
     for (const ix of ["events_principal", "events_action", "events_time"]) db.run(`DROP INDEX IF EXISTS ${ix}`);
     this.meta = new MetaTable(db);
-    this.insertStmt = db.prepare(
-      "INSERT INTO events (seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    );
+    this.insertStmt = db.prepare(`INSERT INTO events (${INSERT_COLS}) VALUES ${ROW}`);
+    this.insertManyStmt = db.prepare(`INSERT INTO events (${INSERT_COLS}) VALUES ${Array<string>(ROWS_PER_INSERT).fill(ROW).join(",")}`);
     this.lastStmt = db.prepare("SELECT seq, mac, time FROM events ORDER BY seq DESC LIMIT 1");
     this.timeStmt = db.prepare("SELECT seq, time FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
     this.aboutStmt = db.prepare(`SELECT ${COLS} FROM events WHERE pseudonym IN (?, ?) AND seq > ? AND seq <= ? ORDER BY seq`);
   }
 
-  insert(r: AuditRow): void {
-    this.insertStmt.run(r.seq, r.time, r.principal, r.role, r.action, r.collection, r.pseudonym, r.fields, r.outcome, r.requestId, r.mac);
+  /** Rows as their column values one after another (VALUES_PER_ROW a row, INSERT_COLS order). */
+  insertValues(values: readonly unknown[]): void {
+    if (values.length % VALUES_PER_ROW !== 0) throw new Error("audit rows: a row's values are missing");
+    const many = VALUES_PER_ROW * ROWS_PER_INSERT;
+    let i = 0;
+    for (; i + many <= values.length; i += many) this.insertManyStmt.run(...(values.slice(i, i + many) as never[]));
+    for (; i < values.length; i += VALUES_PER_ROW) this.insertStmt.run(...(values.slice(i, i + VALUES_PER_ROW) as never[]));
   }
 
   /** The chain's head: where the next event continues it (and the time it may not go below). */
