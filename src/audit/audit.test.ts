@@ -132,6 +132,21 @@ describe("the audit log", () => {
     a.db.close(true);
   });
 
+  test("a batch whose later rows fail leaves none of its rows, its first INSERTs included", () => {
+    const a = open();
+    const n = 2 * ROWS_PER_INSERT + 3;
+    // a failure past the first multi-row INSERT: the rows that statement stored must go too
+    a.db.run(`CREATE TRIGGER fail_late BEFORE INSERT ON events WHEN NEW.seq = ${ROWS_PER_INSERT + 4} BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+    for (let i = 1; i <= n; i++) a.log.append(event(i));
+    expect(a.log.flush()).toBe(false);
+    expect(a.store.last()).toBeNull(); // nothing of the batch is stored
+    expect(a.log.backlog).toBe(n); // all of it kept for the retry
+    a.db.run("DROP TRIGGER fail_late");
+    expect(a.log.flush()).toBe(true);
+    expect(verifyChain(KEY, a.store.all())).toMatchObject({ ok: true, events: n, lastSeq: n });
+    a.db.close(true);
+  });
+
   test("a writer that only falls behind also closes admission at the bound, and keeps every event", () => {
     const a = open();
     a.log.maxBacklog = 3;

@@ -39,12 +39,13 @@ describe("FlushTimer", () => {
     expect(runs()).toBe(1);
   });
 
-  test("after(0) is soon(); a run may schedule the next one", async () => {
+  test("after(0) runs on a later turn, not at once; a run may schedule the next one", async () => {
     let runs = 0;
     const timer: FlushTimer = new FlushTimer(() => {
       if (++runs < 3) timer.after(runs === 1 ? 0 : 1);
     });
     timer.after(0);
+    expect(runs).toBe(0);
     await Bun.sleep(30);
     expect(runs).toBe(3);
     expect(timer.pending).toBe(false);
