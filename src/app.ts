@@ -6,6 +6,7 @@ import type { LruCache } from "./cache/lru.ts";
 import { ApiError, notFound, type ErrorBody } from "./errors.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./db/errors.ts";
 import { recordRoutes } from "./routes/records.ts";
+import { groupCommitted } from "./db/record-writes.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { HttpMetrics } from "./metrics/http.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
@@ -92,9 +93,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.route(
       `/api/${model.name}`,
       recordRoutes(model, {
-        records: deps.stores.model(model.name),
+        records,
         cache: deps.cache,
-        write: (job) => deps.stores.commits.run(job),
+        writes: groupCommitted(records, deps.stores.commits),
         bodyLimit: deps.bodyLimit,
         purgeWal: () => deps.stores.checkpoint(),
         answers,

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ModelDef } from "../models/types.ts";
 import type { ApiRecord, Fields } from "../models/schema.ts";
 import type { Page, RecordStore } from "../db/records.ts";
-import type { WriteContext } from "../db/group-commit.ts";
+import type { RecordWrites } from "../db/record-writes.ts";
 import type { LruCache } from "../cache/lru.ts";
 import { PageCache, type PageParts } from "../cache/page-cache.ts";
 import type { AppEnv } from "../auth/env.ts";
@@ -21,8 +21,8 @@ export { DEFAULT_PAGE, MAX_PAGE } from "./record-views.ts";
 export interface RecordDeps {
   records: RecordStore;
   cache: LruCache;
-  /** runs a create or update in the next group commit; settles after both stores committed */
-  write: <T>(job: (ctx: WriteContext) => T) => Promise<T>;
+  /** creates and updates, each settled after both stores committed (db/record-writes.ts) */
+  writes: RecordWrites;
   bodyLimit: number;
   /** after an erasure commits: checkpoint so erased values leave the WAL; false if it could not */
   purgeWal: () => boolean;
@@ -121,7 +121,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     const input = valid<Fields>(c, "json");
     noteFields(c, Object.keys(input));
     // Rare, and whether a failed create left its record visible is not known here: every page goes.
-    const rec = await deps.write((ctx) => records.create(input, ctx)).catch((err: unknown) => {
+    const rec = await deps.writes.create(input).catch((err: unknown) => {
       cache.pages.removed();
       throw err;
     });
@@ -179,7 +179,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
       // One entry per id, whatever its view: this drops every view's bytes.
       cache.delete(id);
       const admin = isAdmin(c);
-      const done = await deps.write((ctx) => records.update(id, patch, ctx, admin)).catch((err: unknown) => {
+      const done = await deps.writes.update(id, patch, admin).catch((err: unknown) => {
         cache.delete(id);
         cache.pages.changed(id);
         throw err;
