@@ -1,4 +1,4 @@
-import type { AuditStore } from "../db/audit.ts";
+import { appendRow, type AuditStore } from "../db/audit.ts";
 import { BUSY_TIMEOUT_MS } from "../db/sqlite.ts";
 import { GENESIS, macer } from "./chain.ts";
 import type { AuditInput, AuditRow } from "./types.ts";
@@ -88,7 +88,7 @@ export class ChainWriter {
       row.outcome = e.outcome;
       row.requestId = e.requestId;
       row.mac = this.macOf(row.mac, row);
-      values.push(row.seq, row.time, row.principal, row.role, row.action, row.collection, row.pseudonym, row.fields, row.outcome, row.requestId, row.mac);
+      appendRow(values, row);
     }
     this.store.insertValues(values);
   }

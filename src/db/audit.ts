@@ -14,9 +14,14 @@ export interface AuditFilter {
 }
 
 const COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id AS requestId, mac";
-/** The columns of a row, in the order insertValues() takes their values. */
+/** The columns of a row, in the order insertValues() takes their values (appendRow puts them so). */
 const INSERT_COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id, mac";
-export const VALUES_PER_ROW = 11;
+const VALUES_PER_ROW = 11;
+
+/** Append `r`'s values to a batch for AuditStore.insertValues, in INSERT_COLS order. */
+export function appendRow(values: unknown[], r: AuditRow): void {
+  values.push(r.seq, r.time, r.principal, r.role, r.action, r.collection, r.pseudonym, r.fields, r.outcome, r.requestId, r.mac);
+}
 /**
  * Rows one INSERT statement takes. Each statement run has a fixed cost beside its rows: with
  * 16 rows a statement, writing a batch of 1 024 events took 10–15 % less time an event than
