@@ -5,7 +5,9 @@ import type { Stores } from "./db/stores.ts";
 import type { LruCache } from "./cache/lru.ts";
 import { ApiError, notFound, type ErrorBody } from "./errors.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./db/errors.ts";
-import { recordRoutes } from "./routes/records.ts";
+import { recordHeaders, recordRoutes } from "./routes/records.ts";
+import { cachedReads } from "./routes/cached-read.ts";
+import { ModelKits } from "./routes/record-views.ts";
 import { groupCommitted } from "./db/record-writes.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { HttpMetrics } from "./metrics/http.ts";
@@ -40,6 +42,8 @@ export interface AppDeps {
   authFailRate?: number;
   /** served over TLS (--tls-cert): only then do answers carry Strict-Transport-Security */
   tls?: boolean;
+  /** false: cached reads go through the chain too (test/cached-read.test.ts compares the two) */
+  readLane?: boolean;
 }
 
 /**
@@ -76,7 +80,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const rate = deps.rateLimit ?? 0;
   const failRate = deps.authFailRate ?? 0;
   const failures = deps.auth && failRate > 0 ? new FailedAuthLimiter(failRate, FAILED_AUTH_BURST * failRate) : null;
-  const authn = authenticate(deps.auth, deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null, failures);
+  const limiter = deps.auth && rate > 0 ? new RateLimiter(rate, 2 * rate) : null;
+  const authn = authenticate(deps.auth, limiter, failures);
   app.use("/api/*", authn);
   app.use("/stats", authn, allow("stats.read", "admin"));
   app.use("/metrics", authn, allow("metrics.read", "admin"));
@@ -86,6 +91,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", metricsRoutes({ ...deps, metrics, startedAt }));
   app.route("/api/keys", keyRoutes(deps.stores.keys, deps.auth));
   app.route("/api/audit", auditRoutes(deps.audit));
+  const headers = recordHeaders(answers);
+  const kits = deps.models.map((model) => new ModelKits(model));
   for (const model of deps.models) {
     const records = deps.stores.model(model.name);
     app.route(`/api/research/${model.name}`, researchRoutes(model, records, deps.stores.researchIds));
@@ -98,7 +105,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         writes: groupCommitted(records, deps.stores.commits),
         bodyLimit: deps.bodyLimit,
         purgeWal: () => deps.stores.checkpoint(),
-        answers,
+        headers,
+        kits: kits.find((k) => k.model === model)!,
       }),
     );
   }
@@ -126,5 +134,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ error: { code: "internal_error", message: "internal error" } } satisfies ErrorBody, 500);
   });
 
+  // Cached reads by id skip the chain above when every step of it would let them through
+  // (routes/cached-read.ts); every other request, and every refusal, is the chain's.
+  if (deps.readLane === false) return app;
+  const read = cachedReads({ kits, cache: deps.cache, auth: deps.auth, limiter, log: deps.audit.log, metrics, headers });
+  const chain = app.fetch;
+  // Hono's fetch is an own property, and app.request() calls it: tests go through the lane too.
+  app.fetch = (req, ...rest) => read(req) ?? chain(req, ...rest);
   return app;
 }

@@ -71,9 +71,14 @@ type Marked = Response & { [COMPLETE]?: true };
 
 /** The answer of a hot route, built in one step with all its headers. */
 export function respond(c: Context<AppEnv>, body: Uint8Array<ArrayBuffer> | string | null, status: number, prepared: Headers, extra?: Readonly<Record<string, string>>): Response {
+  return answer(c.get("requestId"), body, status, prepared, extra);
+}
+
+/** respond() for a request that has no Hono context (the cached-read lane). */
+export function answer(requestId: string, body: Uint8Array<ArrayBuffer> | string | null, status: number, prepared: Headers, extra?: Readonly<Record<string, string>>): Response {
   const res = new Response(body, { status, headers: prepared }); // a copy: prepared stays as it is
   const headers = res.headers;
-  headers.set("X-Request-Id", c.get("requestId"));
+  headers.set("X-Request-Id", requestId);
   if (extra) for (const k in extra) headers.set(k, extra[k]!);
   (res as Marked)[COMPLETE] = true;
   return res;

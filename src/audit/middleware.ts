@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../auth/env.ts";
+import type { AppEnv, AuditNote } from "../auth/env.ts";
 import type { AuditLog } from "./log.ts";
-import type { AuditAction, AuditOutcome } from "./types.ts";
+import type { AuditAction, AuditInput, AuditOutcome } from "./types.ts";
 import { ApiError } from "../errors.ts";
 import { refuseRole } from "../auth/middleware.ts";
-import type { Role } from "../auth/keys.ts";
+import type { Principal, Role } from "../auth/keys.ts";
 
 function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return "ok";
@@ -44,8 +44,12 @@ export function appendEvent(log: AuditLog, c: Context<AppEnv>): void {
   const note = c.get("audit");
   const status = c.res.status;
   if (note === undefined && status !== 401) return;
-  const principal = c.get("principal");
-  log.append({
+  log.append(auditEvent(c.get("principal"), note, status, c.get("requestId") ?? null));
+}
+
+/** The event of one finished request (appendEvent's, and the cached-read lane's). */
+export function auditEvent(principal: Principal | undefined, note: AuditNote | undefined, status: number, requestId: string | null): AuditInput {
+  return {
     time: Date.now(),
     principal: principal?.name ?? null,
     role: principal?.role ?? null,
@@ -55,8 +59,8 @@ export function appendEvent(log: AuditLog, c: Context<AppEnv>): void {
     recordId: note?.collection ? note.id : undefined, // made a pseudonym when the batch is written
     fields: note?.fields ?? [],
     outcome: outcomeOf(status),
-    requestId: c.get("requestId") ?? null,
-  });
+    requestId,
+  };
 }
 
 /**

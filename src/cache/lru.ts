@@ -71,6 +71,11 @@ export class LruCache {
     return v;
   }
 
+  /** Whether lookup() would hit, without counting it or marking the entry (cached-read.ts). */
+  holds(key: string, ns = ""): boolean {
+    return this.map.get(key)?.ns === ns;
+  }
+
   /** Look up a record for a list page; counted in pageHits/pageMisses. */
   lookupForPage(key: string, ns = ""): Uint8Array<ArrayBuffer> | undefined {
     const v = this.take(key, ns);

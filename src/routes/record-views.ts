@@ -5,6 +5,7 @@ import type { ModelDef } from "../models/types.ts";
 import { createSchema, listQuerySchema, updateSchema, type ApiRecord } from "../models/schema.ts";
 import { RECORD_VIEW, project, viewModel, type View } from "../auth/views.ts";
 import type { AppEnv } from "../auth/env.ts";
+import type { Role } from "../auth/keys.ts";
 import { ApiError, validationError } from "../errors.ts";
 
 export const DEFAULT_PAGE = 50;
@@ -51,13 +52,31 @@ function kit(model: ModelDef, view: Exclude<View, "research">): ViewKit {
   };
 }
 
-/** The kits of one model, and the lookup by the request's principal. */
-export function viewKits(model: ModelDef): (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => ViewKit {
-  const kits = { full: kit(model, "full"), registry: kit(model, "registry") };
-  return (c) => {
-    const view = RECORD_VIEW[c.get("principal").role];
+/** Who reads and writes records at /api/<model> (a researcher uses /api/research only). */
+export const RECORD_ROLES = ["admin", "clinician", "registrar"] as const satisfies readonly Role[];
+
+/**
+ * The kits of one model, built once per app: its routes and the cached-read lane
+ * (cached-read.ts) share them, so both find a view's bytes under the same namespace.
+ */
+export class ModelKits {
+  private readonly kits: Record<Exclude<View, "research">, ViewKit>;
+
+  constructor(readonly model: ModelDef) {
+    this.kits = { full: kit(model, "full"), registry: kit(model, "registry") };
+  }
+
+  /** The kit of a role's view; null for a role that has none at /api/<model>. */
+  forRole(role: Role): ViewKit | null {
+    const view = RECORD_VIEW[role];
+    return view === null ? null : this.kits[view];
+  }
+
+  /** The kit of the request's principal. */
+  of(c: Parameters<MiddlewareHandler<AppEnv>>[0]): ViewKit {
+    const k = this.forRole(c.get("principal").role);
     // the role guard runs first (records.ts); this is the backstop, never a default view
-    if (view === null) throw new ApiError(403, "forbidden", "this role may not use this route");
-    return kits[view];
-  };
+    if (k === null) throw new ApiError(403, "forbidden", "this role may not use this route");
+    return k;
+  }
 }
