@@ -6,7 +6,7 @@ import type { LruCache } from "./cache/lru.ts";
 import { ApiError, notFound, type ErrorBody } from "./errors.ts";
 import { ErasurePendingError, IncompleteRecordError } from "./db/errors.ts";
 import { recordHeaders, recordRoutes } from "./routes/records.ts";
-import { cachedReads } from "./routes/cached-read.ts";
+import { cachedLane } from "./routes/cached-lane.ts";
 import { ModelKits } from "./routes/record-views.ts";
 import { groupCommitted } from "./db/record-writes.ts";
 import { systemRoutes } from "./routes/system.ts";
@@ -42,8 +42,8 @@ export interface AppDeps {
   authFailRate?: number;
   /** served over TLS (--tls-cert): only then do answers carry Strict-Transport-Security */
   tls?: boolean;
-  /** false: cached reads go through the chain too (test/cached-read.test.ts compares the two) */
-  readLane?: boolean;
+  /** false: cached reads and pages go through the chain too (test/cached-lane.test.ts compares the two) */
+  cachedLane?: boolean;
 }
 
 /**
@@ -134,10 +134,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ error: { code: "internal_error", message: "internal error" } } satisfies ErrorBody, 500);
   });
 
-  // Cached reads by id skip the chain above when every step of it would let them through
-  // (routes/cached-read.ts); every other request, and every refusal, is the chain's.
-  if (deps.readLane === false) return app;
-  const read = cachedReads({ kits, cache: deps.cache, auth: deps.auth, limiter, log: deps.audit.log, metrics, headers });
+  // Cached reads by id and list pages skip the chain above when every step of it would let
+  // them through (routes/cached-lane.ts); every other request, and every refusal, is the chain's.
+  if (deps.cachedLane === false) return app;
+  const read = cachedLane({ kits, cache: deps.cache, auth: deps.auth, limiter, log: deps.audit.log, metrics, headers });
   const chain = app.fetch;
   // Hono's fetch is an own property, and app.request() calls it: tests go through the lane too.
   app.fetch = (req, ...rest) => read(req) ?? chain(req, ...rest);

@@ -74,7 +74,7 @@ export function respond(c: Context<AppEnv>, body: Uint8Array<ArrayBuffer> | stri
   return answer(c.get("requestId"), body, status, prepared, extra);
 }
 
-/** respond() for a request that has no Hono context (the cached-read lane). */
+/** respond() for a request that has no Hono context (the cached lane). */
 export function answer(requestId: string, body: Uint8Array<ArrayBuffer> | string | null, status: number, prepared: Headers, extra?: Readonly<Record<string, string>>): Response {
   const res = new Response(body, { status, headers: prepared }); // a copy: prepared stays as it is
   const headers = res.headers;

@@ -1,4 +1,4 @@
-// The cached-read lane (src/routes/cached-read.ts) answers reads by id outside Hono's chain.
+// The cached lane (src/routes/cached-lane.ts) answers cached reads and list pages outside Hono's chain.
 // It must answer exactly as the chain would: the same status, headers and body, the same audit
 // event, the same metrics, and every refusal left to the chain. Here each request goes to two
 // apps over the same stores, cache and trail, one with the lane and one without, and the two
@@ -12,7 +12,7 @@ import { RateLimiter } from "../src/auth/rate-limit.ts";
 import { HttpMetrics } from "../src/metrics/http.ts";
 import { MODELS } from "../src/models/registry.ts";
 import { AnswerHeaders } from "../src/response-headers.ts";
-import { cachedReads } from "../src/routes/cached-read.ts";
+import { cachedLane } from "../src/routes/cached-lane.ts";
 import { ModelKits } from "../src/routes/record-views.ts";
 import { recordHeaders } from "../src/routes/records.ts";
 import { makeApp, removeDir, type TestApp } from "./helpers.ts";
@@ -21,13 +21,13 @@ const NOW = "2026-11-27T00:00:00.000Z";
 type Caller = "none" | "malformed" | "basic" | "revoked" | (typeof ROLES)[number];
 const CALLERS: Caller[] = ["none", "malformed", "basic", "revoked", ...ROLES];
 
-/** An app over t's stores, cache and trail; `readLane: false` sends everything through the chain. */
-function twin(t: TestApp, opts: { auth: boolean; readLane: boolean; rateLimit?: number }): Hono<AppEnv> {
+/** An app over t's stores, cache and trail; `cachedLane: false` sends everything through the chain. */
+function twin(t: TestApp, opts: { auth: boolean; cachedLane: boolean; rateLimit?: number }): Hono<AppEnv> {
   return createApp({
     stores: t.stores, cache: t.cache, models: MODELS, audit: t.audit,
     auth: opts.auth ? new Authenticator(t.stores.keys) : null,
     rateLimit: opts.rateLimit ?? 0, authFailRate: 0, bodyLimit: 64 * 1024, allowReset: false, durability: "normal",
-    readLane: opts.readLane,
+    cachedLane: opts.cachedLane,
   });
 }
 
@@ -56,13 +56,13 @@ describe("with API keys: every caller x every kind of read path, lane against ch
   let t: TestApp;
   let lane: Hono<AppEnv>, chain: Hono<AppEnv>, warm: Hono<AppEnv>;
   const key = new Map<Caller, string>();
-  let cached: string, restricted: string, uncached: string;
+  let cached: string, restricted: string, uncached: string, first: string;
 
   beforeAll(async () => {
     t = makeApp({ auth: true });
     lane = t.app;
-    chain = twin(t, { auth: true, readLane: false });
-    warm = twin(t, { auth: true, readLane: false }); // fills the cache, counted in neither's metrics
+    chain = twin(t, { auth: true, cachedLane: false });
+    warm = twin(t, { auth: true, cachedLane: false }); // fills the cache, counted in neither's metrics
     for (const role of ROLES) {
       const k = generateKey();
       t.stores.keys.create(`the-${role}`, role, hashKey(k), NOW);
@@ -75,6 +75,7 @@ describe("with API keys: every caller x every kind of read path, lane against ch
     const users = t.stores.model("users");
     const mk = (n: string) => users.create({ firstName: n, lastName: "Lane", email: `${n}@x.org`, diagnosis: "Asthma", medications: ["salbutamol"] }).id;
     [cached, restricted, uncached] = [mk("c"), mk("r"), mk("u")];
+    first = [cached, uncached].sort()[0]!; // the first record of a list (the restricted one is left out)
     const res = await warm.request(`/api/users/${restricted}/restriction`, { method: "POST", headers: { authorization: `Bearer ${key.get("admin")}` } });
     expect(res.status).toBe(200);
   });
@@ -92,7 +93,9 @@ describe("with API keys: every caller x every kind of read path, lane against ch
   // the role whose view the cache should hold: the caller's own, or an admin's for the rest
   const warmer = (c: Caller): Caller => (c === "registrar" || c === "clinician" ? c : "admin");
 
-  const PATHS: { name: string; method?: string; path: () => string; cold?: boolean }[] = [
+  // `warm`: what is read first to fill the cache (by default the cached record); `then`: a
+  // change after warming (a page left with a record to re-read)
+  const PATHS: { name: string; method?: string; path: () => string; warm?: () => string | null; then?: () => void }[] = [
     { name: "cached", path: () => `/api/users/${cached}` },
     { name: "cached, id in capitals", path: () => `/api/users/${cached.toUpperCase()}` },
     { name: "cached, with a query", path: () => `/api/users/${cached}?x=1` },
@@ -100,10 +103,25 @@ describe("with API keys: every caller x every kind of read path, lane against ch
     { name: "cached, a percent-encoded character", path: () => `/api/users/%${cached.charCodeAt(0).toString(16)}${cached.slice(1)}` },
     { name: "cached, HEAD", method: "HEAD", path: () => `/api/users/${cached}` },
     { name: "cached, another model's path", path: () => `/api/nobody/${cached}` },
-    { name: "not cached", path: () => `/api/users/${uncached}`, cold: true },
+    { name: "not cached", path: () => `/api/users/${uncached}`, warm: () => null },
     { name: "restricted", path: () => `/api/users/${restricted}` },
     { name: "no such record", path: () => "/api/users/01930000-0000-7000-8000-000000000000" },
     { name: "malformed id", path: () => "/api/users/not-an-id" },
+    { name: "page, cached", path: () => "/api/users", warm: () => "/api/users" },
+    { name: "page of 2, cached, with a next link", path: () => "/api/users?limit=2", warm: () => "/api/users?limit=2" },
+    { name: "page after a cursor, cached", path: () => `/api/users?limit=1&cursor=${first}`, warm: () => `/api/users?limit=1&cursor=${first}` },
+    { name: "page, cursor in capitals and first", path: () => `/api/users?cursor=${first.toUpperCase()}&limit=1`, warm: () => `/api/users?limit=1&cursor=${first}` },
+    { name: "page, limit 0", path: () => "/api/users?limit=0", warm: () => "/api/users" },
+    { name: "page, limit past the maximum", path: () => "/api/users?limit=501", warm: () => "/api/users?limit=500" },
+    { name: "page, limit with a sign", path: () => "/api/users?limit=+2", warm: () => "/api/users?limit=2" },
+    { name: "page, limit given twice", path: () => "/api/users?limit=2&limit=2", warm: () => "/api/users?limit=2" },
+    { name: "page, percent-encoded limit", path: () => "/api/users?limit=%32", warm: () => "/api/users?limit=2" },
+    { name: "page, malformed cursor", path: () => "/api/users?cursor=nope", warm: () => "/api/users" },
+    { name: "page, a filter", path: () => "/api/users?lastName=Lane", warm: () => "/api/users?lastName=Lane" },
+    { name: "page, an unknown parameter", path: () => "/api/users?x=1", warm: () => "/api/users" },
+    { name: "page, an empty query", path: () => "/api/users?", warm: () => "/api/users" },
+    { name: "page, not cached", path: () => "/api/users?limit=3", warm: () => "/api/users?limit=2" },
+    { name: "page, a record to re-read", path: () => "/api/users", warm: () => "/api/users", then: () => t.cache.pages.changed(cached) },
   ];
 
   for (const p of PATHS) {
@@ -113,7 +131,10 @@ describe("with API keys: every caller x every kind of read path, lane against ch
         for (const app of [chain, lane]) {
           t.cache.delete(cached);
           t.cache.delete(uncached);
-          if (!p.cold) expect((await warm.request(`/api/users/${cached}`, { headers: headersOf(warmer(c)) })).status).toBe(200);
+          t.cache.pages.removed();
+          const w = p.warm ? p.warm() : `/api/users/${cached}`;
+          if (w !== null) expect((await warm.request(w, { headers: headersOf(warmer(c)) })).status).toBe(200);
+          p.then?.();
           results.push(await observe(t, app, p.method ?? "GET", p.path(), headersOf(c)));
         }
         const [viaChain, viaLane] = results;
@@ -152,9 +173,9 @@ describe("past a key's rate, and under --no-auth", () => {
       t.stores.keys.create("reader", "clinician", hashKey(k), NOW);
       const id = t.stores.model("users").create({ firstName: "R", lastName: "L", email: "r@x.org", diagnosis: "Flu" }).id;
       const headers = { authorization: `Bearer ${k}` };
-      const chain = twin(t, { auth: true, readLane: false, rateLimit: 1 });
+      const chain = twin(t, { auth: true, cachedLane: false, rateLimit: 1 });
       // cached by a third app, so neither bucket pays for it
-      expect((await twin(t, { auth: true, readLane: false }).request(`/api/users/${id}`, { headers })).status).toBe(200);
+      expect((await twin(t, { auth: true, cachedLane: false }).request(`/api/users/${id}`, { headers })).status).toBe(200);
       const runs = [];
       for (const app of [chain, t.app]) {
         const run = [];
@@ -173,7 +194,7 @@ describe("past a key's rate, and under --no-auth", () => {
     const t = makeApp();
     try {
       const id = t.stores.model("users").create({ firstName: "N", lastName: "A", email: "n@x.org" }).id;
-      const chain = twin(t, { auth: false, readLane: false });
+      const chain = twin(t, { auth: false, cachedLane: false });
       expect((await chain.request(`/api/users/${id}`)).status).toBe(200);
       const [viaChain, viaLane] = [await observe(t, chain, "GET", `/api/users/${id}`, {}), await observe(t, t.app, "GET", `/api/users/${id}`, {})];
       expect(viaChain.events).toEqual([expect.objectContaining({ principal: "no-auth", role: "admin", action: "read", outcome: "ok" })]);
@@ -190,7 +211,7 @@ describe("the lane itself: which requests it answers", () => {
   let id: string;
   const key = new Map<string, string>();
   const read = (opts: { path?: string; method?: string; key?: string | null; limiter?: RateLimiter }) => {
-    const lane = cachedReads({ kits: MODELS.map((m) => new ModelKits(m)), cache: t.cache, auth: new Authenticator(t.stores.keys), limiter: opts.limiter ?? null, log: t.audit.log, metrics: new HttpMetrics(), headers: recordHeaders(new AnswerHeaders(false)) });
+    const lane = cachedLane({ kits: MODELS.map((m) => new ModelKits(m)), cache: t.cache, auth: new Authenticator(t.stores.keys), limiter: opts.limiter ?? null, log: t.audit.log, metrics: new HttpMetrics(), headers: recordHeaders(new AnswerHeaders(false)) });
     const k = opts.key === undefined ? key.get("admin") : opts.key;
     return lane(new Request(`http://localhost${opts.path ?? `/api/users/${id}`}`, { method: opts.method ?? "GET", headers: k === null ? {} : { authorization: `Bearer ${k}` } }));
   };
@@ -222,6 +243,22 @@ describe("the lane itself: which requests it answers", () => {
     expect(read({ key: key.get("clinician") })?.status).toBe(200);
   });
 
+  test("a cached page: answered with its next link, counted as a page hit; with a record to re-read, left to the app", async () => {
+    t.stores.model("users").create({ firstName: "M", lastName: "E", email: "m@x.org" }); // a second record: a next page
+    const first = await t.req("GET", "/api/users?limit=1", undefined, { authorization: `Bearer ${key.get("admin")}` });
+    expect(first.headers.get("x-cache-hit")).toBe("false");
+    await first.arrayBuffer();
+    const hits = t.cache.pages.hits;
+    const res = read({ path: "/api/users?limit=1" });
+    expect(res?.status).toBe(200);
+    expect(res!.headers.get("link")).toMatch(/^<\/api\/users\?limit=1&cursor=[0-9a-f-]{36}>; rel="next"$/);
+    expect(JSON.parse(await res!.text())).toHaveLength(1);
+    expect(t.cache.pages.hits).toBe(hits + 1);
+    t.cache.pages.changed(id);
+    expect(read({ path: "/api/users?limit=1" })).toBeNull();
+    expect(t.cache.pages.hits).toBe(hits + 1);
+  });
+
   test("everything else goes to the app, with nothing counted, spent or recorded", () => {
     const [hits, misses, backlog] = [t.cache.hits, t.cache.misses, t.audit.log.backlog];
     const drained = new RateLimiter(1, 1);
@@ -238,7 +275,8 @@ describe("the lane itself: which requests it answers", () => {
       read({ path: `/api/users/${id}/restriction` }),
       read({ path: "/api/users/01930000-0000-7000-8000-000000000000" }),
       read({ path: `/api/other/${id}` }),
-      read({ path: "/api/users" }),
+      read({ path: "/api/users" }), // a page not cached
+      read({ path: "/api/users?lastName=D" }),
       read({ limiter: drained }),
     ];
     expect(refused).toEqual(refused.map(() => null));

@@ -34,7 +34,7 @@ export interface TestApp {
  * `auth`: false (the default) is --no-auth, every request an admin's, which the suites about
  * storage and HTTP behaviour use; true checks API keys (create them through `stores.keys`).
  */
-export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean; rateLimit?: number; authFailRate?: number; thread?: boolean; readLane?: boolean } = {}): TestApp {
+export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; keyFile?: string; allowReset?: boolean; cacheEntries?: number; cacheBytes?: number; bodyLimit?: number; auth?: boolean; rateLimit?: number; authFailRate?: number; thread?: boolean; cachedLane?: boolean } = {}): TestApp {
   const dataDir = opts.dataDir ?? tempDir();
   const keyFile = opts.keyFile ?? join(dataDir, "link.key");
   const models = opts.models ?? MODELS;
@@ -52,7 +52,7 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     allowReset: opts.allowReset ?? false,
     durability: "normal",
-    readLane: opts.readLane,
+    cachedLane: opts.cachedLane,
   });
   const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(

@@ -47,7 +47,7 @@ export function appendEvent(log: AuditLog, c: Context<AppEnv>): void {
   log.append(auditEvent(c.get("principal"), note, status, c.get("requestId") ?? null));
 }
 
-/** The event of one finished request (appendEvent's, and the cached-read lane's). */
+/** The event of one finished request (appendEvent's, and the cached lane's). */
 export function auditEvent(principal: Principal | undefined, note: AuditNote | undefined, status: number, requestId: string | null): AuditInput {
   return {
     time: Date.now(),

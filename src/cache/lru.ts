@@ -71,7 +71,7 @@ export class LruCache {
     return v;
   }
 
-  /** Whether lookup() would hit, without counting it or marking the entry (cached-read.ts). */
+  /** Whether lookup() would hit, without counting it or marking the entry (cached-lane.ts). */
   holds(key: string, ns = ""): boolean {
     return this.map.get(key)?.ns === ns;
   }

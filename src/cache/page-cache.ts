@@ -59,6 +59,11 @@ export class PageCache {
     return `${ns}\n${cursor ?? ""}\n${limit}`;
   }
 
+  /** Whether get() would hit without re-reading a record; nothing counted or marked (cached-lane.ts). */
+  holds(key: string): boolean {
+    return this.map.get(key)?.stale === null;
+  }
+
   /**
    * The cached page, its stale records re-read through `reread` (the record's current
    * encoding in this page's view, or undefined if it cannot be in the page any more: then the

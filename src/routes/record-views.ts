@@ -56,8 +56,8 @@ function kit(model: ModelDef, view: Exclude<View, "research">): ViewKit {
 export const RECORD_ROLES = ["admin", "clinician", "registrar"] as const satisfies readonly Role[];
 
 /**
- * The kits of one model, built once per app: its routes and the cached-read lane
- * (cached-read.ts) share them, so both find a view's bytes under the same namespace.
+ * The kits of one model, built once per app: its routes and the cached lane
+ * (cached-lane.ts) share them, so both find a view's bytes under the same namespace.
  */
 export class ModelKits {
   private readonly kits: Record<Exclude<View, "research">, ViewKit>;

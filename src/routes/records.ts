@@ -147,6 +147,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     return respond(c, k.encode(rec), 201, JSON_PREPARED, { Location: `/api/${model.name}/${rec.id}` });
   });
 
+  // Cached unfiltered pages mostly go by the lane too (cached-lane.ts), like cached reads below.
   app.get("/", audited("list", model.name, readers), inView((k) => k.listQuery), (c) => {
     const k = kitOf(c);
     const { limit, cursor, ...filter } = valid<Record<string, string | number | undefined>>(c, "query");
@@ -167,8 +168,8 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     return respond(c, bytes, 200, key === null ? JSON_PREPARED : MISS, link(page.next));
   });
 
-  // Most cached hits never get here: routes/cached-read.ts answers them outside the chain with
-  // the same steps, and test/cached-read.test.ts holds the two to the same answers.
+  // Most cached hits never get here: routes/cached-lane.ts answers them outside the chain with
+  // the same steps, and test/cached-lane.test.ts holds the two to the same answers.
   app.get("/:id", audited("read", model.name, readers), (c) => {
     const k = kitOf(c);
     const id = recordId(c);
