@@ -14,7 +14,7 @@ import { MODELS } from "../src/models/registry.ts";
 import { AnswerHeaders } from "../src/response-headers.ts";
 import { cachedLane } from "../src/routes/cached-lane.ts";
 import { ModelKits } from "../src/routes/record-views.ts";
-import { recordHeaders } from "../src/routes/records.ts";
+import { recordHeaders } from "../src/routes/record-headers.ts";
 import { makeApp, removeDir, type TestApp } from "./helpers.ts";
 
 const NOW = "2026-11-27T00:00:00.000Z";

@@ -12,7 +12,8 @@ import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "../cache/json-array.ts";
-import { respond, type AnswerHeaders } from "../response-headers.ts";
+import { respond } from "../response-headers.ts";
+import type { RecordHeaders } from "./record-headers.ts";
 import { DEFAULT_PAGE, onInvalid, RECORD_ROLES, type ModelKits, type ViewKit } from "./record-views.ts";
 import { nextLink } from "./next-link.ts";
 
@@ -28,24 +29,6 @@ export interface RecordDeps {
   purgeWal: () => boolean;
   headers: RecordHeaders;
   kits: ModelKits;
-}
-
-// Health data must not be kept by browsers or proxies along the way.
-export const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
-
-/** The record routes' answer headers, built once per app: each answer copies one (response-headers.ts). */
-export interface RecordHeaders {
-  json: Headers;
-  hit: Headers;
-  miss: Headers;
-}
-
-export function recordHeaders(answers: AnswerHeaders): RecordHeaders {
-  return {
-    json: answers.prepared(JSON_HEADERS),
-    hit: answers.prepared({ ...JSON_HEADERS, "X-Cache-Hit": "true" }),
-    miss: answers.prepared({ ...JSON_HEADERS, "X-Cache-Hit": "false" }),
-  };
 }
 
 // z.uuid()'s own pattern, tested by hand: a zod parse of the id was about an eighth of a

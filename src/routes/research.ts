@@ -11,7 +11,7 @@ import { ApiError } from "../errors.ts";
 import { methodNotAllowed } from "../middleware.ts";
 import { viewModel } from "../auth/views.ts";
 import { DEFAULT_PAGE, MAX_PAGE, onInvalid } from "./record-views.ts";
-import { JSON_HEADERS } from "./records.ts";
+import { JSON_HEADERS } from "./record-headers.ts";
 import { nextLink } from "./next-link.ts";
 
 /**

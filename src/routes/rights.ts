@@ -8,7 +8,8 @@ import type { AppEnv } from "../auth/env.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { notFound } from "../errors.ts";
 import { methodNotAllowed } from "../middleware.ts";
-import { JSON_HEADERS, recordId } from "./records.ts";
+import { recordId } from "./records.ts";
+import { JSON_HEADERS } from "./record-headers.ts";
 import { eventJson } from "./audit.ts";
 
 /** Events scanned per event-loop turn during an export (a few ms each). */
