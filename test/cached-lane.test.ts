@@ -163,6 +163,26 @@ describe("with API keys: every caller x every kind of read path, lane against ch
       t.audit.log.maxBacklog = bound;
     }
   });
+
+  // last: the failure is noted on the stores (/health)
+  test("a key table that cannot be read: both answer the chain's 503, noted as a store failure", async () => {
+    const version = t.stores.keys.version.bind(t.stores.keys);
+    t.stores.keys.version = () => {
+      throw Object.assign(new Error("disk I/O error"), { name: "SQLiteError" });
+    };
+    try {
+      const results = [];
+      for (const app of [chain, lane]) {
+        await Bun.sleep(2); // past KEYS_RECHECK_MS: each app's Authenticator reads the table again
+        results.push(await observe(t, app, "GET", `/api/users/${cached}`, headersOf("admin")));
+      }
+      const [viaChain, viaLane] = results;
+      expect(viaChain!.status).toBe(503);
+      expect(viaLane).toEqual(viaChain!);
+    } finally {
+      t.stores.keys.version = version;
+    }
+  });
 });
 
 describe("past a key's rate, and under --no-auth", () => {
@@ -210,7 +230,7 @@ describe("the lane itself: which requests it answers", () => {
   let t: TestApp;
   let id: string;
   const key = new Map<string, string>();
-  const read = (opts: { path?: string; method?: string; key?: string | null; limiter?: RateLimiter }) => {
+  const readWith = (opts: { path?: string; method?: string; key?: string | null; limiter?: RateLimiter }) => {
     const lane = cachedLane({ kits: MODELS.map((m) => new ModelKits(m)), cache: t.cache, auth: new Authenticator(t.stores.keys), limiter: opts.limiter ?? null, log: t.audit.log, metrics: new HttpMetrics(), headers: recordHeaders(new AnswerHeaders(false)) });
     const k = opts.key === undefined ? key.get("admin") : opts.key;
     return lane(new Request(`http://localhost${opts.path ?? `/api/users/${id}`}`, { method: opts.method ?? "GET", headers: k === null ? {} : { authorization: `Bearer ${k}` } }));
@@ -234,13 +254,13 @@ describe("the lane itself: which requests it answers", () => {
   test("a cached read by a reader of that view: answered, counted as a hit, its event queued", async () => {
     await t.audit.log.settle();
     const [hits, written] = [t.cache.hits, t.audit.log.written];
-    const res = read({});
+    const res = readWith({});
     expect(res?.status).toBe(200);
     expect(JSON.parse(await res!.text()).id).toBe(id);
     expect(t.cache.hits).toBe(hits + 1);
     await t.audit.log.settle();
     expect(t.audit.log.written).toBe(written + 1);
-    expect(read({ key: key.get("clinician") })?.status).toBe(200);
+    expect(readWith({ key: key.get("clinician") })?.status).toBe(200);
   });
 
   test("a cached page: answered with its next link, counted as a page hit; with a record to re-read, left to the app", async () => {
@@ -249,20 +269,25 @@ describe("the lane itself: which requests it answers", () => {
     expect(first.headers.get("x-cache-hit")).toBe("false");
     await first.arrayBuffer();
     const hits = t.cache.pages.hits;
-    const res = read({ path: "/api/users?limit=1" });
+    const res = readWith({ path: "/api/users?limit=1" });
     expect(res?.status).toBe(200);
     expect(res!.headers.get("link")).toMatch(/^<\/api\/users\?limit=1&cursor=[0-9a-f-]{36}>; rel="next"$/);
     expect(JSON.parse(await res!.text())).toHaveLength(1);
     expect(t.cache.pages.hits).toBe(hits + 1);
     t.cache.pages.changed(id);
-    expect(read({ path: "/api/users?limit=1" })).toBeNull();
+    expect(readWith({ path: "/api/users?limit=1" })).toBeNull();
     expect(t.cache.pages.hits).toBe(hits + 1);
   });
 
   test("everything else goes to the app, with nothing counted, spent or recorded", () => {
-    const [hits, misses, backlog] = [t.cache.hits, t.cache.misses, t.audit.log.backlog];
+    const { pages } = t.cache;
+    const counters = () => [t.cache.hits, t.cache.misses, pages.hits, pages.misses, t.audit.log.backlog];
+    const before = counters();
     const drained = new RateLimiter(1, 1);
     drained.take("l-admin");
+    // a full bucket of 2 that no refused request may take from (refilling 1 a second: not within this test)
+    const spare = new RateLimiter(1, 2);
+    const read = (opts: Parameters<typeof readWith>[0]) => readWith({ limiter: spare, ...opts });
     const refused = [
       read({ key: null }),
       read({ key: "prv_" + "x".repeat(43) }),
@@ -277,9 +302,11 @@ describe("the lane itself: which requests it answers", () => {
       read({ path: `/api/other/${id}` }),
       read({ path: "/api/users" }), // a page not cached
       read({ path: "/api/users?lastName=D" }),
+      read({ path: "/api/users?limit=7" }), // a page not cached
       read({ limiter: drained }),
     ];
     expect(refused).toEqual(refused.map(() => null));
-    expect([t.cache.hits, t.cache.misses, t.audit.log.backlog]).toEqual([hits, misses, backlog]);
+    expect(counters()).toEqual(before);
+    expect([spare.take("l-admin"), spare.take("l-admin")]).toEqual([0, 0]);
   });
 });

@@ -76,6 +76,23 @@ describe("API keys", () => {
     db.close(true);
   });
 
+  test("a key table that cannot be read fails every request until it can: no answer from the old table meanwhile", () => {
+    const { store } = setup();
+    const t = 1000;
+    const auth = new Authenticator(store, () => t); // the clock stands still: within one KEYS_RECHECK_MS
+    const key = generateKey();
+    store.create("dr-c", "clinician", hashKey(key), NOW);
+    const version = store.version.bind(store);
+    store.version = () => {
+      throw Object.assign(new Error("disk I/O error"), { name: "SQLiteError" });
+    };
+    expect(() => auth.authenticate(`Bearer ${key}`)).toThrow("disk I/O error");
+    // the same millisecond: tried again, not taken from the table of before the failure
+    expect(() => auth.authenticate(`Bearer ${key}`)).toThrow("disk I/O error");
+    store.version = version;
+    expect(auth.authenticate(`Bearer ${key}`)).toEqual({ name: "dr-c", role: "clinician" });
+  });
+
   test("a key revoked through the server's own connection fails once invalidated", () => {
     const { db, store, auth } = setup();
     const key = generateKey();

@@ -88,8 +88,10 @@ export class Authenticator {
   private refresh(): void {
     const t = this.now();
     if (t - this.checkedAt < KEYS_RECHECK_MS) return;
-    this.checkedAt = t;
     const v = this.store.version();
+    // Only once the table could be read: a read that throws (503 for the request) is tried
+    // again by the next request, never answered from the old table for a millisecond.
+    this.checkedAt = t;
     if (v === this.version) return;
     const known = new Map<number, Known[]>();
     for (const row of this.store.active()) {

@@ -2,11 +2,14 @@
 // answered without Hono's chain of steps. Over HTTP (oha, cached reads, per-thread CPU) the
 // chain's own cost was ~3 µs of the event loop's ~15 µs a read: a Context, a router match,
 // and an async step each for the frame, authentication and the audit note. The lane runs the
-// same steps in the same order, for the one case where every step lets the request through,
-// and hands every other request to the app unchanged (null): no key, a bad or revoked one, a
-// role that may not read, a malformed id or query, a filter, a miss or a page to re-read, a
-// key past its rate, a trail that cannot take the event. The app then answers it as if the
-// lane were not there, with its 401, 403, 404, 429 or 503.
+// chain's steps for the one case where every step lets the request through, and hands every
+// other request to the app unchanged (null): no key, a bad or revoked one, a key table that
+// cannot be read, a role that may not read, a malformed id or query, a filter, a miss or a
+// page to re-read, a key past its rate, a trail that cannot take the event. The app then
+// answers it as if the lane were not there, with its 401, 403, 404, 429 or 503. One step
+// moves: the chain takes the key's token right after the key, the lane after the checks that
+// change nothing (role, view, whether the cache holds the bytes), so that a request it hands
+// over has spent nothing here. A refused take spends nothing either, so the outcome is the same.
 import type { AuditLog } from "../audit/log.ts";
 import { auditEvent } from "../audit/middleware.ts";
 import type { Authenticator, Principal } from "../auth/keys.ts";
@@ -87,7 +90,9 @@ export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | n
     try {
       return auth.authenticate(req.headers.get("authorization") ?? undefined);
     } catch {
-      return null; // the key store could not be read: the app answers (503) and notes it
+      // The key table could not be read: the app reads it again (Authenticator.refresh keeps
+      // no half-done check) and answers 503, noting the failure.
+      return null;
     }
   }
 
@@ -104,8 +109,8 @@ export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | n
     if (k === null) return null;
     const pageKey = want.id === null ? PageCache.key(k.ns, want.after, want.take) : null;
     // Asked without counting or marking, so a request that goes to the app leaves no trace
-    // here: after this point nothing sends it there, and what follows changes state in the
-    // app's order (the key's token, then the counted lookup, then the event).
+    // here. After this point only a key past its rate goes there (its refused take spent
+    // nothing); the rest changes state in the app's order: token, counted lookup, event.
     if (pageKey === null ? !cache.holds(want.id!, k.ns) : !cache.pages.holds(pageKey)) return null;
     // A key past its rate: the app takes again (an empty bucket stays empty) and answers 429.
     if (limiter !== null && limiter.take(principal.name) > 0) return null;
