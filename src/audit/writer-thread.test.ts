@@ -1,6 +1,7 @@
 // The audit writer thread (the server's way of writing the trail), on a real audit.db: order,
 // pseudonyms, settle() for GET /api/audit, another writer in between, a locked file (kept,
-// retried, fail-closed bound), and a clean close that loses nothing.
+// retried, fail-closed bound), a clean close that loses nothing, and one that cannot write
+// before its deadline and says so.
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
@@ -109,6 +110,28 @@ describe("the audit writer thread", () => {
     trail.store.db.close();
     expect(rowsOf(dir).map((r) => r.requestId)).toEqual(["req-0", "req-1", "req-2", "req-3", "req-4", "req-5"]);
   });
+
+  test("a clean close while the file stays locked: close() returns after its wait and says how many events were lost", async () => {
+    const { dir, trail } = threaded();
+    trail.log.append(read(0, Bun.randomUUIDv7()));
+    await trail.log.settle();
+    const other = new Database(join(dir, AUDIT_FILE));
+    other.run("BEGIN IMMEDIATE"); // held past the close's deadline
+    for (let i = 1; i <= 3; i++) trail.log.append(read(i, Bun.randomUUIDv7()));
+    const said: string[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void said.push(args.join(" "));
+    try {
+      await trail.log.close(); // bounded by this test's timeout: a close that hung would fail it
+    } finally {
+      console.error = error;
+      other.run("ROLLBACK");
+      other.close();
+    }
+    trail.store.db.close();
+    expect(said).toContain("privata: 3 audit event(s) could not be written at shutdown");
+    expect(rowsOf(dir).map((r) => r.requestId)).toEqual(["req-0"]);
+  }, 20_000);
 
   test("settle() under steady load waits only for what came before it", async () => {
     const { dir, trail } = threaded();
