@@ -1,7 +1,7 @@
 // Every route x every kind of caller: no key, a malformed key, a revoked key, and each role.
 // For each: the status, the exact set of fields returned, and the audit event produced.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { makeApp, removeDir, type TestApp } from "./helpers.ts";
+import { keysPerRole, makeApp, removeDir, type TestApp } from "./helpers.ts";
 import { generateKey, hashKey, ROLES } from "../src/auth/keys.ts";
 import { verifyChain } from "../src/audit/chain.ts";
 
@@ -17,15 +17,7 @@ const keyOf = new Map<Caller, string>();
 
 beforeAll(() => {
   t = makeApp({ auth: true });
-  for (const role of ROLES) {
-    const k = generateKey();
-    t.stores.keys.create(`the-${role}`, role, hashKey(k), NOW);
-    keyOf.set(role, k);
-  }
-  const revoked = generateKey();
-  t.stores.keys.create("gone", "admin", hashKey(revoked), NOW);
-  t.stores.keys.revoke("gone", NOW);
-  keyOf.set("revoked", revoked);
+  for (const [caller, k] of keysPerRole(t.stores, NOW)) keyOf.set(caller, k);
   keyOf.set("malformed", "not a key at all");
 });
 afterAll(() => {

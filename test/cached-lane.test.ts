@@ -15,7 +15,7 @@ import { AnswerHeaders } from "../src/response-headers.ts";
 import { cachedLane } from "../src/routes/cached-lane.ts";
 import { ModelKits } from "../src/routes/record-views.ts";
 import { recordHeaders } from "../src/routes/record-headers.ts";
-import { makeApp, removeDir, type TestApp } from "./helpers.ts";
+import { keysPerRole, makeApp, removeDir, type TestApp } from "./helpers.ts";
 
 const NOW = "2026-11-27T00:00:00.000Z";
 type Caller = "none" | "malformed" | "basic" | "revoked" | (typeof ROLES)[number];
@@ -63,15 +63,7 @@ describe("with API keys: every caller x every kind of read path, lane against ch
     lane = t.app;
     chain = twin(t, { auth: true, cachedLane: false });
     warm = twin(t, { auth: true, cachedLane: false }); // fills the cache, counted in neither's metrics
-    for (const role of ROLES) {
-      const k = generateKey();
-      t.stores.keys.create(`the-${role}`, role, hashKey(k), NOW);
-      key.set(role, k);
-    }
-    const revoked = generateKey();
-    t.stores.keys.create("gone", "admin", hashKey(revoked), NOW);
-    t.stores.keys.revoke("gone", NOW);
-    key.set("revoked", revoked);
+    for (const [caller, k] of keysPerRole(t.stores, NOW)) key.set(caller, k);
     const users = t.stores.model("users");
     const mk = (n: string) => users.create({ firstName: n, lastName: "Lane", email: `${n}@x.org`, diagnosis: "Asthma", medications: ["salbutamol"] }).id;
     [cached, restricted, uncached] = [mk("c"), mk("r"), mk("u")];

@@ -9,7 +9,7 @@ import { LruCache } from "../src/cache/lru.ts";
 import { MODELS } from "../src/models/registry.ts";
 import type { ModelDef } from "../src/models/types.ts";
 import type { AppEnv } from "../src/auth/env.ts";
-import { Authenticator } from "../src/auth/keys.ts";
+import { Authenticator, generateKey, hashKey, ROLES, type Role } from "../src/auth/keys.ts";
 import { openAuditTrail, type AuditTrail } from "../src/audit/open.ts";
 
 export function tempDir(prefix = "privata-test-"): string {
@@ -69,6 +69,24 @@ export function makeApp(opts: { models?: readonly ModelDef[]; dataDir?: string; 
     return closing;
   };
   return { app, stores, audit, cache, dataDir, keyFile, req, close };
+}
+
+/**
+ * A key for each role (principal `the-<role>`) and a revoked admin key (`gone`), made in `stores`:
+ * the callers of the suites that go through every kind of caller.
+ */
+export function keysPerRole(stores: Stores, now = "2026-11-27T00:00:00.000Z"): Map<Role | "revoked", string> {
+  const keys = new Map<Role | "revoked", string>();
+  for (const role of ROLES) {
+    const k = generateKey();
+    stores.keys.create(`the-${role}`, role, hashKey(k), now);
+    keys.set(role, k);
+  }
+  const revoked = generateKey();
+  stores.keys.create("gone", "admin", hashKey(revoked), now);
+  stores.keys.revoke("gone", now);
+  keys.set("revoked", revoked);
+  return keys;
 }
 
 /** Polls `cond` every 20 ms until it holds or `ms` have passed; says whether it held. */
