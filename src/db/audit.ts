@@ -13,10 +13,12 @@ export interface AuditFilter {
   to?: string;
 }
 
-const COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id AS requestId, mac";
 /** The columns of a row, in the order insertValues() takes their values (appendRow puts them so). */
-const INSERT_COLS = "seq, time, principal, role, action, collection, pseudonym, fields, outcome, request_id, mac";
-const VALUES_PER_ROW = 11;
+const COLUMNS = ["seq", "time", "principal", "role", "action", "collection", "pseudonym", "fields", "outcome", "request_id", "mac"] as const;
+const INSERT_COLS = COLUMNS.join(", ");
+/** The same columns read back as AuditRow's fields. */
+const COLS = COLUMNS.map((c) => (c === "request_id" ? "request_id AS requestId" : c)).join(", ");
+const VALUES_PER_ROW = COLUMNS.length;
 
 /** Append `r`'s values to a batch for AuditStore.insertValues, in INSERT_COLS order. */
 export function appendRow(values: unknown[], r: AuditRow): void {
