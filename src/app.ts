@@ -94,7 +94,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/audit", auditRoutes(deps.audit));
   const headers = recordHeaders(answers);
   const kits = deps.models.map((model) => new ModelKits(model));
-  for (const model of deps.models) {
+  for (const modelKits of kits) {
+    const model = modelKits.model;
     const records = deps.stores.model(model.name);
     app.route(`/api/research/${model.name}`, researchRoutes(model, records, deps.stores.researchIds));
     app.route(`/api/${model.name}`, rightsRoutes(model, { records, cache: deps.cache, audit: deps.audit, auditPseudonyms }));
@@ -107,7 +108,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         bodyLimit: deps.bodyLimit,
         purgeWal: () => deps.stores.checkpoint(),
         headers,
-        kits: kits.find((k) => k.model === model)!,
+        kits: modelKits,
       }),
     );
   }

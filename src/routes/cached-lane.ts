@@ -38,8 +38,15 @@ export interface CachedLaneDeps {
 const READERS: ReadonlySet<string> = new Set(RECORD_ROLES);
 const DIGITS = /^\d+$/; // the list validator's own test of a limit (models/schema.ts)
 
+/** A model the lane serves: its kits and the metrics labels of the app's two routes it stands in for. */
+interface Served {
+  kits: ModelKits;
+  readLabel: string;
+  listLabel: string;
+}
+
 /** A cached read (`id`) or page (`after`, `take`) of one model, as the request names it. */
-type Wanted = { kits: ModelKits; id: string } | { kits: ModelKits; id: null; after: string | null; take: number };
+type Wanted = { model: Served; id: string } | { model: Served; id: null; after: string | null; take: number };
 
 /**
  * The page a list query asks for, read as the app's validator reads it; null for any other
@@ -63,9 +70,7 @@ export function pageQuery(query: string | null): { after: string | null; take: n
 /** A function that answers a cached read or page, or returns null for the app to answer. */
 export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | null {
   const { cache, auth, limiter, log, metrics } = deps;
-  const models = new Map(deps.kits.map((kits) => [kits.model.name, kits]));
-  // the metrics labels of the app's routes
-  const labels = new Map(deps.kits.map((k) => [k.model.name, { read: `/api/${k.model.name}/:id`, list: `/api/${k.model.name}` }]));
+  const models = new Map<string, Served>(deps.kits.map((kits) => [kits.model.name, { kits, readLabel: `/api/${kits.model.name}/:id`, listLabel: `/api/${kits.model.name}` }]));
 
   /** What the path and query ask for: /api/<model>/<id> exactly, or /api/<model>[?page query]. */
   function wanted(url: string): Wanted | null {
@@ -74,15 +79,15 @@ export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | n
     if (path < 0 || !url.startsWith("/api/", path)) return null;
     let end = path + 5;
     while (end < url.length && url.charCodeAt(end) !== 47 /* / */ && url.charCodeAt(end) !== 63 /* ? */) end++;
-    const kits = models.get(url.slice(path + 5, end));
-    if (kits === undefined) return null;
+    const model = models.get(url.slice(path + 5, end));
+    if (model === undefined) return null;
     if (url.charCodeAt(end) === 47) {
       const raw = url.slice(end + 1);
       // lowercased as the app does, for the same cache entry and the same audit pseudonym
-      return isRecordId(raw) ? { kits, id: raw.toLowerCase() } : null;
+      return isRecordId(raw) ? { model, id: raw.toLowerCase() } : null;
     }
     const page = pageQuery(end < url.length ? url.slice(end + 1) : null);
-    return page && { kits, id: null, ...page };
+    return page && { model, id: null, ...page };
   }
 
   function principalOf(req: Request): Principal | null {
@@ -105,7 +110,7 @@ export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | n
     // Authentication, then the role, then the view: before the cache is asked anything.
     const principal = principalOf(req);
     if (principal === null || !READERS.has(principal.role)) return null;
-    const k = want.kits.forRole(principal.role);
+    const k = want.model.kits.forRole(principal.role);
     if (k === null) return null;
     const pageKey = want.id === null ? PageCache.key(k.ns, want.after, want.take) : null;
     // Asked without counting or marking, so a request that goes to the app leaves no trace
@@ -115,7 +120,6 @@ export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | n
     // A key past its rate: the app takes again (an empty bucket stays empty) and answers 429.
     if (limiter !== null && limiter.take(principal.name) > 0) return null;
     const requestId = nextRequestId();
-    const name = want.kits.model.name;
     let res: Response;
     if (pageKey === null) {
       res = answer(requestId, cache.lookup(want.id!, k.ns)!, 200, deps.headers.hit);
@@ -125,8 +129,8 @@ export function cachedLane(deps: CachedLaneDeps): (req: Request) => Response | n
       res = answer(requestId, page.bytes, 200, deps.headers.hit, page.next ? { Link: nextLink(req.url, page.next) } : undefined);
     }
     const read = pageKey === null;
-    log.append(auditEvent(principal, { action: read ? "read" : "list", collection: name, id: read ? want.id! : undefined, fields: k.fields }, 200, requestId));
-    metrics.record("GET", read ? labels.get(name)!.read : labels.get(name)!.list, 200, (performance.now() - start) / 1000);
+    log.append(auditEvent(principal, { action: read ? "read" : "list", collection: want.model.kits.model.name, id: read ? want.id! : undefined, fields: k.fields }, 200, requestId));
+    metrics.record("GET", read ? want.model.readLabel : want.model.listLabel, 200, (performance.now() - start) / 1000);
     return res;
   };
 }
