@@ -64,6 +64,8 @@ export function renderTables(s: Summary): string {
   const readMax = s.maxima.find((m) => m.key === "read");
   if (readMax?.cacheHitRate != null) out.push(`Read by id max: the server's cache hit rate during the run was ${(readMax.cacheHitRate * 100).toFixed(2)}%.`, "");
   out.push(`Server peak RSS: ${fmtMb(s.peakRssMb)} (durability ${s.config.durability}, ${fmtNum(s.config.records)} records seeded)${s.peakRssSeedMb != null ? `: ${fmtMb(s.peakRssSeedMb)} while seeding and warming, ${fmtMb(s.peakRssMeasuredMb ?? null)} during the measured runs` : ""}${s.peakRssFullMb !== null ? `; durability-full server: ${fmtMb(s.peakRssFullMb)}` : ""}`);
+  const byRun = Object.entries(s.peakRssByRunMb ?? {});
+  if (byRun.length) out.push("", `Peak RSS of each measured run: ${byRun.map(([k, v]) => `${k} ${fmtMb(v)}`).join(", ")}.`, "");
   const pass = s.checks.filter((x) => x.status === "PASS").length;
   const fail = s.checks.filter((x) => x.status === "FAIL").length;
   out.push(`Targets: ${pass} passed, ${fail} failed`);

@@ -178,6 +178,12 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   const peakRssSeedMb = peakRssMb(server.pid);
   if (!resetPeakRss(server.pid)) notes.push("The peak RSS could not be reset after seeding: the measured-runs peak includes seeding.");
   if (warmBad > 0) notes.push(`${warmBad} warm-up reads did not answer 200.`);
+  // each measured run's own peak (VmHWM read, then reset), so a report can say which run made it
+  const phasePeaks: Record<string, number | null> = {};
+  const endPhase = (name: string) => {
+    phasePeaks[name] = peakRssMb(server.pid);
+    resetPeakRss(server.pid);
+  };
 
   // ---- levels
   const levels: LevelResult[] = [];
@@ -190,6 +196,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
     const prefix = join(tmp, lv.name);
     const mix = await runMix({ ohaPath: oha, base, files, durationS: dur, rate: lv.rate, dbPrefix: prefix }).finally(stop);
     alive(server, lv.name);
+    endPhase(lv.name);
     const after = await getStats(base);
     const ops: OpResult[] = [];
     const lats: Float64Array[] = [];
@@ -233,6 +240,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   let stop = progress.countdown("closed-loop mixed (4 oha processes, 50 connections)", args.maxDuration);
   const mixed = await runMix({ ohaPath: oha, base, files, durationS: args.maxDuration }).finally(stop);
   alive(server, "closed-loop mixed run");
+  endPhase("mixed");
   const mixedOps: ClosedMixedResult["ops"] = [];
   for (const op of OPS) {
     const r = opResult(op, parseOha(JSON.parse(mixed.json[op])), await raw(`mixed-${op}.json`, mixed.json[op]));
@@ -256,6 +264,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
     const target = op ? opTarget(op, url, files) : { target: url, urlsFile: false, method: "GET" as const };
     const text = await runOha(oha, { ...target, durationS: args.maxDuration, connections: MAX_CONNECTIONS }).finally(s);
     alive(srv, label);
+    if (srv === server) endPhase(key);
     maxima.push({ key, label, durationS: args.maxDuration, connections: MAX_CONNECTIONS, result: opResult(key, parseOha(JSON.parse(text)), await raw(fileName, text)) });
   };
   const beforeRead = await getStats(base);
@@ -268,6 +277,8 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   await single("create", `create, durability ${args.durability}`, base, "create", server, `max-create${args.durability === "full" ? "-full" : ""}.json`);
   progress.log("stopping privata");
   const mainStop = await server.stop();
+  const peaks = [...Object.values(phasePeaks), mainStop.peakRssMb].filter((v): v is number => v !== null);
+  const measuredPeak = peaks.length ? Math.max(...peaks) : null;
   if (mainStop.exitCode !== 0) notes.push(`privata exited with code ${mainStop.exitCode} on SIGTERM (expected 0).`);
 
   // ---- create on a fresh durability=full server
@@ -326,9 +337,10 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
     maxima,
     limitRps,
     // the whole run's peak (seeding included) is what the target is judged on
-    peakRssMb: Math.max(mainStop.peakRssMb ?? 0, peakRssSeedMb ?? 0) || null,
+    peakRssMb: Math.max(measuredPeak ?? 0, peakRssSeedMb ?? 0) || null,
     peakRssSeedMb,
-    peakRssMeasuredMb: mainStop.peakRssMb,
+    peakRssMeasuredMb: measuredPeak,
+    peakRssByRunMb: phasePeaks,
     peakRssFullMb,
     percentileCheck: { maxAbsDiffMs: maxDiff, runs: checkRuns },
     loadAvg: { start: loadStart, end: loadEnd },

@@ -175,7 +175,7 @@ function summary(): Summary {
     config: { records: 10000, durability: "normal", levelDurationS: 20, level1DurationS: 20, maxDurationS: 20, quick: false, full: false, levelConnectionsPerOp: 8, closedConnections: { read: 20, list: 15, create: 10, update: 5 }, readSet: 10000 },
     seed: { records: 10000, seconds: 2, perSecond: 5000 },
     warm: { urls: 10000, non200: 0, cacheSizeAfter: 10000 },
-    levels, closedMixed, maxima, limitRps: 100000, peakRssMb: 120.5, peakRssSeedMb: 110, peakRssMeasuredMb: 120.5, peakRssFullMb: 80,
+    levels, closedMixed, maxima, limitRps: 100000, peakRssMb: 120.5, peakRssSeedMb: 110, peakRssMeasuredMb: 120.5, peakRssByRunMb: { L1: 101, read: 120.5 }, peakRssFullMb: 80,
     percentileCheck: { maxAbsDiffMs: 0, runs: 16 }, loadAvg: { start: [0.1, 0.2, 0.3], end: [1, 1, 1] }, cpuBusyBeforeStart: 0.02,
     checks: [], notes: ["a note"],
   };
@@ -256,6 +256,7 @@ describe("report", () => {
     expect(md).toContain("| Records seeded | 10,000 |");
     expect(md).toContain("| Durability | normal |");
     expect(md).toContain("| Server peak RSS (VmHWM), whole run | 120.5 MB |");
+    expect(md).toContain("Peak RSS of each measured run: L1 101.0 MB, read 120.5 MB.");
     expect(md).toContain("| … while seeding and warming / during the measured runs | 110.0 MB / 120.5 MB |");
     expect(md).toContain("bun run bench --records 10000");
     expect(md).toContain("Read by id max: the server's cache hit rate during the run was 99.95%.");
