@@ -43,6 +43,25 @@ describe("PageCache", () => {
     expect(pc.get("p2", never)).toBeDefined();
   });
 
+  test("several changed records of one page, first and last among them, are re-read into the same bytes a fresh page has", () => {
+    const pc = new PageCache(10, 1 << 20);
+    const ids = ["a1", "a2", "a3", "a4", "a5"];
+    put(pc, "p", null, page(ids, true));
+    const v: Record<string, unknown> = {};
+    for (const [id, value] of [["a1", "a much longer value"], ["a5", 1], ["a3", ""], ["a1", 2]] as const) {
+      v[id] = value;
+      pc.changed(id);
+    }
+    const reread = (id: string) => enc({ id, v: v[id] });
+    const expected = ids.map((id) => ({ id, v: v[id] ?? 0 }));
+    expect(JSON.parse(text(pc.get("p", reread)!.bytes))).toEqual(expected);
+    expect(pc.bytes).toBe(joinJsonArray(expected.map(enc)).byteLength + 4 * ids.length);
+    // and again after a second round of changes to the patched page
+    v.a2 = "two";
+    pc.changed("a2");
+    expect(JSON.parse(text(pc.get("p", reread)!.bytes))).toEqual(ids.map((id) => ({ id, v: v[id] ?? 0 })));
+  });
+
   test("a changed record that can no longer be read drops the page: a miss, not a stale answer", () => {
     const pc = new PageCache(10, 1 << 20);
     put(pc, "p", null, page(["a1", "a2"]));
@@ -85,13 +104,13 @@ describe("PageCache", () => {
     expect(pc.size).toBe(0);
   });
 
-  test("bounded by pages and by bytes (twice the joined size: the parts are held too), oldest first", () => {
-    const one = joinJsonArray(page(["a1"]).parts).byteLength;
+  test("bounded by pages and by bytes (the joined size and 4 bytes a record for its end), oldest first", () => {
+    const one = joinJsonArray(page(["a1"]).parts).byteLength + 4;
     const byCount = new PageCache(2, 1 << 20);
     for (const k of ["x", "y", "z"]) put(byCount, k, k, page([`${k}1`]));
     expect(byCount.get("x", never)).toBeUndefined();
     expect(byCount.get("z", never)).toBeDefined();
-    const byBytes = new PageCache(100, 2 * one * 2);
+    const byBytes = new PageCache(100, 2 * one + 1);
     for (const k of ["x", "y", "z"]) put(byBytes, k, k, page([`${k}1`]));
     expect(byBytes.size).toBe(2);
     expect(byBytes.bytes).toBeLessThanOrEqual(byBytes.maxBytes);
@@ -113,8 +132,8 @@ describe("PageCache", () => {
   });
 
   test("a patched hit is counted as such; a page that grows past the byte bound is dropped", () => {
-    const one = joinJsonArray(page(["a1"]).parts).byteLength;
-    const pc = new PageCache(10, 2 * one + 8);
+    const one = joinJsonArray(page(["a1"]).parts).byteLength + 4;
+    const pc = new PageCache(10, one + 8);
     put(pc, "p", null, page(["a1"]));
     pc.changed("a1");
     expect(pc.get("p", (id) => enc({ id, v: 1 }))).toBeDefined();
