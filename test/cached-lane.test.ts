@@ -136,6 +136,7 @@ describe("with API keys: every caller x every kind of read path, lane against ch
   }
 
   test("the lane answered the cached reads: same metrics series and counts as the chain", async () => {
+    expect((await warm.request(`/api/users/${cached}`, { headers: headersOf("admin") })).status).toBe(200);
     const ok = await observe(t, lane, "GET", `/api/users/${cached}`, headersOf("admin"));
     expect(ok.headers).toContainEqual(["x-cache-hit", "true"]);
     await observe(t, chain, "GET", `/api/users/${cached}`, headersOf("admin"));
