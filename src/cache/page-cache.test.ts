@@ -62,6 +62,31 @@ describe("PageCache", () => {
     expect(JSON.parse(text(pc.get("p", reread)!.bytes))).toEqual(ids.map((id) => ({ id, v: v[id] ?? 0 })));
   });
 
+  test("a re-read that throws leaves the page as it was: the next get patches it from there", () => {
+    const pc = new PageCache(10, 1 << 20);
+    put(pc, "p", null, page(["a1", "a2", "a3"], true));
+    pc.changed("a1");
+    pc.changed("a3");
+    const v1 = (id: string) => enc({ id, v: "longer " + id });
+    expect(() =>
+      pc.get("p", (id) => {
+        if (id === "a3") throw new Error("store unavailable");
+        return v1(id);
+      }),
+    ).toThrow("store unavailable");
+    expect(JSON.parse(text(pc.get("p", v1)!.bytes))).toEqual([{ id: "a1", v: "longer a1" }, { id: "a2", v: 0 }, { id: "a3", v: "longer a3" }]);
+  });
+
+  test("a page is counted its joined size and 4 bytes a record", () => {
+    const pc = new PageCache(10, 1 << 20);
+    const p = page(["a1", "a2", "a3"]);
+    put(pc, "p", null, p);
+    expect(pc.bytes).toBe(joinJsonArray(p.parts).byteLength + 3 * 4);
+    put(pc, "q", "a3", page([], true));
+    expect([pc.size, pc.bytes]).toEqual([2, joinJsonArray(p.parts).byteLength + 3 * 4 + 2]);
+    expect(text(pc.get("q", never)!.bytes)).toBe("[]");
+  });
+
   test("a changed record that can no longer be read drops the page: a miss, not a stale answer", () => {
     const pc = new PageCache(10, 1 << 20);
     put(pc, "p", null, page(["a1", "a2"]));

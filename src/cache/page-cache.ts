@@ -12,9 +12,9 @@ export interface PageParts {
 /**
  * A cached page keeps its ids and joined bytes, with where each record ends in them, but not
  * the records' own arrays: those would keep alive every record of every page, long after the
- * record cache let them go. At 1 000 000 records the bench's ~950 pages held ~48 000 records
- * that way (with their entries in the record cache, ~16 MB of a 40 MB JS heap), and the heap
- * grows to about twice what it keeps between full collections.
+ * record cache let them go. On a 1 000 000-record copy, ~600 warm pages held ~30 000 records
+ * that way (with their record cache entries: 16 MB of a 40 MB JS heap), and the heap grows to
+ * about twice what it keeps between full collections (bench/results/FINDINGS.md, session 11).
  */
 type Entry = {
   ids: string[];
@@ -155,6 +155,8 @@ export class PageCache {
 
   private patch(e: Entry, reread: (id: string) => Uint8Array | undefined): boolean {
     let bytes = e.bytes;
+    // on a copy: a re-read that throws (a 503) leaves the page as it was, stale ids and all
+    const ends = e.ends.slice();
     for (const id of e.stale!) {
       const at = e.ids.indexOf(id);
       const fresh = at < 0 ? undefined : reread(id);
@@ -162,10 +164,11 @@ export class PageCache {
         this.drop(e);
         return false;
       }
-      bytes = replaceJsonArrayPart(bytes, e.ends, at, fresh);
+      bytes = replaceJsonArrayPart(bytes, ends, at, fresh);
     }
     e.stale = null;
-    const size = bytes.byteLength + e.ends.byteLength;
+    e.ends = ends;
+    const size = bytes.byteLength + ends.byteLength;
     this.bytesUsed += size - e.size;
     e.size = size;
     e.bytes = bytes;
