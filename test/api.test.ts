@@ -256,6 +256,20 @@ describe("list pages are built from the cache", () => {
     expect(await json(await t.req("GET", "/api/users?limit=2"))).toEqual(created.slice(0, 2));
   });
 
+  test("a cached page re-reads an updated record the cache let go from the stores, and does not cache it", async () => {
+    const own = fresh();
+    const created: Rec[] = [];
+    for (let i = 0; i < 3; i++) created.push(await create(own, userBody()));
+    expect((await own.req("GET", "/api/users?limit=10")).headers.get("x-cache-hit")).toBe("false");
+    created[1] = await json(await own.req("PATCH", `/api/users/${created[1]!.id}`, { diagnosis: "Asthma" }));
+    own.cache.delete(created[1]!.id); // written through by the update, then evicted
+    const res = await own.req("GET", "/api/users?limit=10");
+    expect(res.headers.get("x-cache-hit")).toBe("true");
+    expect(await json(res)).toEqual(created);
+    const s = (await stats(own)).cache;
+    expect([s.pages.patched, s.size]).toEqual([1, 0]);
+  });
+
   test("a page built partly from cached records, partly from the stores, is exact", async () => {
     // ~6 records fit; pages are read around the cache, so its bound holds without them
     const small = fresh({ cacheEntries: 1000, cacheBytes: 2048 });
