@@ -76,7 +76,7 @@ export function startServer(config: Config): Running {
   }
   // --cache-bytes bounds the whole cache: a third for whole list pages, the rest for records
   // (the default of 96 MiB keeps the 64 MiB records had before pages were cached; a page is
-  // counted twice its size, so a third holds ~1 100 pages of 50 records like the bench's)
+  // counted its joined size plus 4 bytes a record: a third holds ~2 200 pages like the bench's)
   const pageBytes = Math.floor(config.cacheBytes / 3);
   const cache = new LruCache(config.cacheEntries, config.cacheBytes - pageBytes, pageBytes);
   const auth = config.noAuth ? null : new Authenticator(stores.keys);

@@ -59,7 +59,7 @@ export function metricsRoutes(deps: MetricsDeps): Hono {
       family("privata_page_cache_hits_total", "counter", "Unfiltered list pages answered whole from the page cache (reset by POST /reset).", [["", s.pages.hits]]) +
       family("privata_page_cache_misses_total", "counter", "Unfiltered list pages built from the stores and record cache (reset by POST /reset).", [["", s.pages.misses]]) +
       family("privata_page_cache_pages", "gauge", "List pages currently cached whole.", [["", s.pages.size]]) +
-      family("privata_page_cache_bytes", "gauge", "Bytes counted for the cached pages (twice each page's size: its records and their join).", [["", s.pages.bytes]]) +
+      family("privata_page_cache_bytes", "gauge", "Bytes counted for the cached pages (each page's joined size plus 4 bytes a record).", [["", s.pages.bytes]]) +
       family("privata_page_cache_capacity_bytes", "gauge", "Byte bound of the page cache (a third of --cache-bytes).", [["", s.pages.maxBytes]]) +
       family("privata_records", "gauge", "Rows per model and store (clinical includes de-identified halves).", records) +
       family("privata_records_deidentified", "gauge", "Clinical halves kept de-identified after a GDPR erasure.", deidentified) +
