@@ -182,7 +182,7 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   const phasePeaks: Record<string, number | null> = {};
   const endPhase = (name: string) => {
     phasePeaks[name] = peakRssMb(server.pid);
-    resetPeakRss(server.pid);
+    if (!resetPeakRss(server.pid) && !notes.includes(NO_RESET)) notes.push(NO_RESET);
   };
 
   // ---- levels
@@ -277,7 +277,8 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   await single("create", `create, durability ${args.durability}`, base, "create", server, `max-create${args.durability === "full" ? "-full" : ""}.json`);
   progress.log("stopping privata");
   const mainStop = await server.stop();
-  const peaks = [...Object.values(phasePeaks), mainStop.peakRssMb].filter((v): v is number => v !== null);
+  phasePeaks.shutdown = mainStop.peakRssMb; // from the end of the last run to the stop
+  const peaks = Object.values(phasePeaks).filter((v): v is number => v !== null);
   const measuredPeak = peaks.length ? Math.max(...peaks) : null;
   if (mainStop.exitCode !== 0) notes.push(`privata exited with code ${mainStop.exitCode} on SIGTERM (expected 0).`);
 
@@ -357,6 +358,8 @@ async function bench(args: BenchArgs, oha: string, ohaVer: string, argv: string[
   progress.log(`wrote ${out}/{REPORT.md,summary.json,chart.svg} and the raw oha JSON`);
   return 0;
 }
+
+const NO_RESET = "The peak RSS could not be reset between runs: each run's own peak includes the runs before it.";
 
 let exiting = false;
 

@@ -117,7 +117,7 @@ export interface Summary {
   peakRssSeedMb?: number | null;
   /** the measured runs only (VmHWM reset after the warm-up) */
   peakRssMeasuredMb?: number | null;
-  /** each measured run's own peak, by level name, "mixed" or maximum key (VmHWM reset between runs) */
+  /** each measured run's own peak, by level name, "mixed" or maximum key, then "shutdown" (VmHWM reset between runs) */
   peakRssByRunMb?: Record<string, number | null>;
   peakRssFullMb: number | null;
   /** max |our percentile - oha JSON percentile| in ms over every level's ops (should be ~0) */
