@@ -20,7 +20,7 @@ import { PageCache } from "../cache/page-cache.ts";
 import type { HttpMetrics } from "../metrics/http.ts";
 import { answer, nextRequestId } from "../response-headers.ts";
 import { DEFAULT_PAGE, MAX_PAGE, RECORD_ROLES, type ModelKits } from "./record-views.ts";
-import { isRecordId } from "./records.ts";
+import { isRecordId } from "./record-id.ts";
 import type { RecordHeaders } from "./record-headers.ts";
 import { nextLink } from "./next-link.ts";
 

@@ -3,13 +3,15 @@ import { zValidator } from "@hono/zod-validator";
 import { z } from "zod";
 import type { ModelDef } from "../models/types.ts";
 import type { ApiRecord, Fields } from "../models/schema.ts";
-import type { Page, RecordStore } from "../db/records.ts";
+import type { RecordStore } from "../db/records.ts";
 import type { RecordWrites } from "../db/record-writes.ts";
 import type { LruCache } from "../cache/lru.ts";
-import { PageCache, type PageParts } from "../cache/page-cache.ts";
+import { PageCache } from "../cache/page-cache.ts";
 import type { AppEnv } from "../auth/env.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { ApiError, notFound } from "../errors.ts";
+import { noQuery, recordId, validId } from "./record-id.ts";
+import { pageRecords } from "./record-pages.ts";
 import { limitBody, methodNotAllowed, requireJson, requireUtf8 } from "../middleware.ts";
 import { joinJsonArray } from "../cache/json-array.ts";
 import { respond } from "../response-headers.ts";
@@ -31,32 +33,7 @@ export interface RecordDeps {
   kits: ModelKits;
 }
 
-// z.uuid()'s own pattern, tested by hand: a zod parse of the id was about an eighth of a
-// cached read's time in the app.
-const UUID = z.regexes.uuid();
-export const isRecordId = (raw: string) => UUID.test(raw);
-
-/** The :id of the path, lowercased. A malformed id is a record that does not exist: 404. */
-export function recordId(c: Context): string {
-  const raw = c.req.param("id");
-  if (raw === undefined || !isRecordId(raw)) throw notFound();
-  return raw.toLowerCase();
-}
-
-/** For routes with a body: the 404 for a malformed id comes before any body validation. */
-export const validId: MiddlewareHandler = async function validId(c, next) {
-  recordId(c);
-  await next();
-};
 const deleteQuery = zValidator("query", z.strictObject({ gdprCompliant: z.enum(["true", "false"]).optional() }), onInvalid("query"));
-
-/** A read by id takes no query parameters: any given is an unknown field (400). */
-function noQuery(url: string): void {
-  const keys = [...new URL(url).searchParams.keys()];
-  if (keys.length === 0) return;
-  const issues = keys.map((k) => ({ path: [k], code: "unknown_field", message: `unknown field: ${k}` }));
-  throw new ApiError(400, "validation_failed", `invalid query: ${issues[0]!.message}`, issues);
-}
 
 /** What a validator middleware left for the handler (the routes are not typed per view). */
 const valid = <T>(c: Context, target: "json" | "query") => (c.req.valid as (t: string) => unknown)(target) as T;
@@ -73,6 +50,7 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
   const readers = RECORD_ROLES;
   // Deleting a record erases clinical data too: not a registrar's job.
   const erasers = ["admin", "clinician"] as const;
+  const pages = pageRecords(cache, records);
   const inView = (pick: (k: ViewKit) => MiddlewareHandler): MiddlewareHandler<AppEnv> => (c, next) => pick(kitOf(c))(c, next);
 
   /**
@@ -83,36 +61,6 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     const bytes = k.encode(rec);
     if (!restricted) cache.set(rec.id, bytes, k.ns);
     return bytes;
-  }
-
-  /**
-   * A page's records from the cache; only the misses are read from the stores, and they are
-   * not put in the cache (read-around, like creates): a client walking every page would push
-   * out the records being read (at 1 000 000 records, ~30 000 after ~600 pages: page-cache.ts).
-   */
-  function pageParts(k: ViewKit, { ids, record, next }: Page): PageParts {
-    // Holding the cached arrays until the join is safe: the cache never writes into an array
-    // it handed out, it only drops its reference (see lru.ts). Lists never hold restricted records.
-    const parts: PageParts = { ids: [], parts: [], next };
-    for (const id of ids) {
-      let bytes = cache.lookupForPage(id, k.ns);
-      if (bytes === undefined) {
-        const rec = record(id);
-        if (!rec) continue; // gone since the ids were read
-        bytes = k.encode(rec);
-      }
-      parts.ids.push(id);
-      parts.parts.push(bytes);
-    }
-    return parts;
-  }
-
-  /** A record's bytes for a cached page that holds it, or undefined if it left the lists. */
-  function reread(k: ViewKit, id: string): Uint8Array | undefined {
-    const hit = cache.lookupForPage(id, k.ns);
-    if (hit) return hit;
-    const found = records.read(id);
-    return found && !found.restricted ? k.encode(found.record) : undefined; // read-around, as pageParts
   }
 
   const app = new Hono<AppEnv>();
@@ -146,10 +94,10 @@ export function recordRoutes(model: ModelDef, deps: RecordDeps): Hono<AppEnv> {
     // a write needs to find them (see page-cache.ts). Keyed by view, like every cached byte.
     const key = Object.keys(filter).length === 0 ? PageCache.key(k.ns, after, take) : null;
     if (key !== null) {
-      const hit = cache.pages.get(key, (id) => reread(k, id));
+      const hit = cache.pages.get(key, (id) => pages.reread(k, id));
       if (hit) return respond(c, hit.bytes, 200, HIT, link(hit.next));
     }
-    const page = pageParts(k, records.listIds(filter as Record<string, string>, after, take));
+    const page = pages.parts(k, records.listIds(filter as Record<string, string>, after, take));
     const bytes = joinJsonArray(page.parts);
     if (key !== null) cache.pages.set(key, after, page, bytes);
     return respond(c, bytes, 200, key === null ? JSON_PREPARED : MISS, link(page.next));

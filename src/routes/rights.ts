@@ -8,7 +8,7 @@ import type { AppEnv } from "../auth/env.ts";
 import { audited, noteFields } from "../audit/middleware.ts";
 import { notFound } from "../errors.ts";
 import { methodNotAllowed } from "../middleware.ts";
-import { recordId } from "./records.ts";
+import { recordId } from "./record-id.ts";
 import { JSON_HEADERS } from "./record-headers.ts";
 import { eventJson } from "./audit.ts";
 
