@@ -47,9 +47,9 @@ const sh = (cmd: string[], cwd = ROOT) => {
 
 // ---- the binaries
 const rev = sh(["git", "rev-parse", "--short", a["baseline-rev"]]);
-const head = sh(["git", "rev-parse", "--short", "HEAD"]);
+// the binary is built from the working tree: say so when src differs from HEAD
+const head = sh(["git", "rev-parse", "--short", "HEAD"]) + (sh(["git", "status", "--porcelain", "--", "src"]) ? " with uncommitted changes in src" : "");
 console.error(`building dist/privata (${head}) and the baseline (${rev})`);
-sh([process.execPath, "run", "build"]);
 const picks = (a.pick ?? []).map((p) => sh(["git", "rev-parse", "--short", p]));
 const patches = (a.patch ?? []).map((f) => resolve(f));
 const hardening = a["hardening-patch"] ? resolve(a["hardening-patch"]) : null;
@@ -57,6 +57,7 @@ const trees: string[] = [];
 /** The worktrees and temp dir go whatever happens, a failed cherry-pick or build included. */
 function cleanup(): void {
   for (const t of trees) Bun.spawnSync(["git", "worktree", "remove", "--force", t], { cwd: ROOT });
+  Bun.spawnSync(["git", "worktree", "prune"], { cwd: ROOT }); // entries of trees that could not be removed
   rmSync(tmp, { recursive: true, force: true });
 }
 /** The baseline's binary, built in a worktree of its own with the picks and patches applied. */
@@ -72,6 +73,7 @@ function baseline(name: string, extra: string[]): string {
 }
 const BINS: Record<string, string> = {};
 try {
+  sh([process.execPath, "run", "build"]);
   BINS.base = baseline("base", []);
   if (hardening) BINS.hardened = baseline("hardened", [hardening]);
 } catch (err) {
@@ -118,6 +120,7 @@ try {
   cleanup();
 }
 
+// Of an even count, the upper of the two middle values (as in every report since session 4).
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 // The machine's speed drifts within a run: each round's cost is taken against the same
@@ -131,13 +134,14 @@ const against = (ref: Variant) => {
     return [pct(1 - median(results[v].map((x) => x.rps)) / refMedian), `${paired.map(pct).join(" / ")} (median ${pct(median(paired))})`];
   };
 };
-const [vsBase, vsHardened] = [against("base"), against("hardened")];
+const vsBase = against("base");
+const vsHardened = hardening ? against("hardened") : null;
 const rows = order.map((v) => [
   v,
   results[v].map((x) => fmtNum(Math.round(x.rps))).join(" / "),
   fmtNum(Math.round(median(results[v].map((x) => x.rps)))),
   ...vsBase(v),
-  ...(hardening ? vsHardened(v) : []),
+  ...(vsHardened ? vsHardened(v) : []),
   String(results[v].reduce((n, x) => n + x.errors, 0)),
 ]);
 const heads = ["build", "req/s per round", "median req/s", "cost vs base (medians)", "cost vs the same round's base"];
@@ -151,6 +155,7 @@ Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryMb} MB; Bun ${Bun.version}.
 
 ${table([...heads, "errors"], rows)}
 
+Medians of an even number of rounds are the upper of the two middle values.
 Target: under 10 % (issue 4). "audit" is --no-auth (every request audited, no key checked);
 "auth" checks an admin key on every request and audits it.${hardening ? `
 Against "base" the cost is all of issue 4 (auth, audit and hardening), and hardened's is the
