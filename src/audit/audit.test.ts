@@ -98,6 +98,18 @@ describe("the audit log", () => {
     a.db.close(true);
   });
 
+  test("an event that brings its fields' JSON text (a one-off list off the ring) is stored and chained with that text", () => {
+    const a = open();
+    // the text wins: the writer does not encode the list again (the two never differ in the server)
+    a.log.append(event(1, { fields: ["lastName"], fieldsText: '["lastName","email"]' }));
+    a.log.append(event(2, { fields: ["lastName", "email"] }));
+    a.log.close();
+    const rows = [...a.store.all()];
+    expect(rows.map((r) => r.fields)).toEqual(['["lastName","email"]', '["lastName","email"]']);
+    expect(verifyChain(KEY, rows)).toMatchObject({ ok: true, events: 2 });
+    a.db.close(true);
+  });
+
   test("continues the same chain after a restart", () => {
     const dir = written(3);
     const b = open(dir);

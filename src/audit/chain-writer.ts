@@ -74,7 +74,7 @@ export class ChainWriter {
     // inserted together at the end, several rows a statement (AuditStore.insertValues)
     const values: unknown[] = [];
     for (const e of batch) {
-      const fields = this.fieldsText(e.fields);
+      const fields = e.fieldsText ?? this.fieldsText(e.fields);
       if (e.time > ms) ms = e.time;
       // every stored column, in order; e.recordId is not one of them (it stays in memory)
       row.seq++;

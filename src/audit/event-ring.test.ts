@@ -14,8 +14,11 @@ const event = (i: number, over: Partial<AuditInput> = {}): AuditInput => ({
   collection: "users", pseudonym: null, recordId: `id-${i}`, fields: VIEW, outcome: OUTCOMES[i % OUTCOMES.length]!, requestId: `req-${i}`, ...over,
 });
 
-/** what the reader gives back for what was written: recordId is undefined, not absent, when none */
-const expected = (e: AuditInput) => ({ ...e, recordId: e.recordId });
+/**
+ * What the reader gives back for what was written: recordId is undefined, not absent, when
+ * none; a one-off (not frozen) field list comes with its JSON text as it was sent.
+ */
+const expected = (e: AuditInput) => ({ ...e, recordId: e.recordId, fieldsText: Object.isFrozen(e.fields) ? undefined : JSON.stringify(e.fields) });
 
 describe("the audit event ring", () => {
   test("every field, nulls, non-ASCII text and each action and outcome come back as written", () => {
@@ -74,6 +77,20 @@ describe("the audit event ring", () => {
       expect(got.bytes).toBe(left + 48);
       w.release(got.bytes);
     }
+  });
+
+  test("a one-off field list comes with its text and unfrozen, so the writer neither encodes nor remembers it", () => {
+    const w = new RingWriter(1 << 16);
+    const r = new RingReader(w.buffer);
+    const body = ["lastName", "email", "name:\"quoted\""];
+    w.write(event(0, { fields: body }));
+    w.write(event(1));
+    const [oneOff, view] = r.read(w.end).events;
+    expect(oneOff!.fields).toEqual(body);
+    expect(oneOff!.fieldsText).toBe(JSON.stringify(body));
+    expect(Object.isFrozen(oneOff!.fields)).toBe(false);
+    expect(view!.fieldsText).toBeUndefined();
+    expect(Object.isFrozen(view!.fields)).toBe(true);
   });
 
   test("a view's field list crosses once: later events name it by number", () => {

@@ -40,19 +40,26 @@ export class RingReader {
       const principal = next(0), role = next(1), collection = next(2), pseudonym = next(3), recordId = next(4), requestId = next(5), listText = next(6);
       const list = v.getInt32(at + 12, true);
       let fields: readonly string[];
+      let fieldsText: string | undefined;
       if (listText === null) {
         const known = this.lists[list];
         // a list is defined by the first event naming it: a wrong trail is worse than none
         if (known === undefined) throw new Error(`audit event names field list ${list}, never defined`);
         fields = known;
+      } else if (list >= 0) {
+        // a view's list, frozen: ChainWriter encodes it once and remembers the text
+        fields = this.lists[list] = Object.freeze(JSON.parse(listText) as string[]);
       } else {
-        fields = Object.freeze(JSON.parse(listText) as string[]);
-        if (list >= 0) this.lists[list] = fields;
+        // A one-off list (a create's or update's body keys): its text goes on as it came, and
+        // the list is not frozen, so ChainWriter neither encodes it again nor remembers it (an
+        // entry per create in its WeakMap weighs on every collection of this thread).
+        fields = JSON.parse(listText) as string[];
+        fieldsText = listText;
       }
       events.push({
         time: v.getFloat64(at + 4, true), principal, role,
         action: AUDIT_ACTIONS[(word >>> 8) & 0xff]!, collection, pseudonym,
-        recordId: recordId ?? undefined, fields, outcome: AUDIT_OUTCOMES[(word >>> 16) & 0xff]!, requestId,
+        recordId: recordId ?? undefined, fields, fieldsText, outcome: AUDIT_OUTCOMES[(word >>> 16) & 0xff]!, requestId,
       });
       bytes += size;
       this.at = at + size;

@@ -28,6 +28,11 @@ export interface AuditInput {
   recordId?: string;
   /** names of the fields touched, never their values */
   fields: readonly string[];
+  /**
+   * `fields` as JSON, when the event arrives with it: the writer thread gets a one-off list (a
+   * body's keys) as this text and stores it as it is, instead of encoding the list again.
+   */
+  fieldsText?: string;
   outcome: AuditOutcome;
   requestId: string | null;
 }
